@@ -65,7 +65,7 @@ def main():
     print('\nper member:')
     print(f"  {'member':<18}{'lr_find s':>10}{'train s':>9}{'train img/s':>13}{'predict s':>11}{'total s':>9}{'valid acc':>11}")
     for m in result.members:
-        train_images = n_train * len(m.history)
+        train_images = (n_train // recipe.bs) * recipe.bs * len(m.history)  # fastai drops the last partial batch
         train_seconds = sum(row['train_seconds'] for row in m.history)
         print(f"  {m.name:<18}{m.timings['lr_find']:>10.1f}{m.timings['train']:>9.1f}{train_images / train_seconds:>13.0f}"
               f"{m.timings['predict']:>11.1f}{m.seconds:>9.1f}{m.valid_accuracy:>11.4f}")
