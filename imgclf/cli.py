@@ -45,6 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument('--workers', type=int, help='DataLoader worker processes')
     train.add_argument('--device', help="'cpu', 'cuda', 'cuda:1'... (default: the GPU if there is one)")
     train.add_argument('--tensorboard', action='store_true', help='write TensorBoard events per member under OUT/tensorboard/')
+    experiments = train.add_argument_group('experiments', 'what to compare: each option is a field of the recipe')
+    experiments.add_argument('--mode', choices=('finetune', 'frozen', 'scratch'),
+                             help="transfer mode of every member (default finetune); one member's own: --archs resnet18:frozen")
+    experiments.add_argument('--loss', choices=('ce', 'bce'), help='ce: softmax (default); bce: one sigmoid output, for two classes')
+    experiments.add_argument('--binary-threshold', type=float, help="two classes: the second class's probability that decides it (default 0.5)")
+    experiments.add_argument('--optimizer', choices=('adam', 'sgd', 'rmsprop'), help='optimiser (default adam)')
+    experiments.add_argument('--momentum', type=float, help="SGD's momentum (default 0.9)")
+    experiments.add_argument('--schedule', choices=('one_cycle', 'step'), help='learning-rate schedule (default one_cycle)')
+    experiments.add_argument('--step-size', type=int, help='step schedule: epochs between decays (default 2)')
+    experiments.add_argument('--gamma', type=float, help='step schedule: factor at each decay (default 0.5)')
+    experiments.add_argument('--label-smoothing', type=float, help='label smoothing epsilon (default 0)')
+    experiments.add_argument('--erasing', type=float, help='random erasing probability')
+    experiments.add_argument('--mixup', type=float, metavar='ALPHA', help="MixUp with this alpha (fastai's callback)")
+    experiments.add_argument('--cutmix', type=float, metavar='ALPHA', help="CutMix with this alpha (fastai's callback)")
+    experiments.add_argument('--tta', action='store_true', help='test-time augmentation when predicting')
+    experiments.add_argument('--ensemble', choices=('weighted', 'stacking', 'greedy'),
+                             help='weighted: by valid accuracy (default); stacking: a cross-fitted linear layer; greedy: Caruana selection')
+    experiments.add_argument('--final-fit', action='store_true', help='refit the ensemble\'s members on train and valid before predicting test')
     train.add_argument('--quiet', action='store_true', help='print nothing but errors')
     explore = commands.add_parser('explore', help='explore a dataset before training: counts, samples, sizes, duplicates and leakage',
                                   description='Write DIR/explore.json and DIR/explore.html: images per class and split, samples, sizes '
@@ -64,14 +82,19 @@ def recipe_from_args(args: argparse.Namespace):
     from imgclf.data import ImgclfError
     from imgclf.pipeline import default_recipe
     from imgclf.train import Recipe, parse_stages
+    from dataclasses import replace
     recipe = Recipe.from_json(args.recipe) if args.recipe else default_recipe(args.device)
     if args.archs: recipe.archs = [a.strip() for a in args.archs.split(',') if a.strip()]
     if args.stages: recipe.stages = parse_stages(args.stages)
     if args.pretrained is not None: recipe.pretrained = args.pretrained
-    if args.tensorboard: recipe.tensorboard = True
-    for name, field in (('lr', 'lr'), ('bs', 'bs'), ('seed', 'seed'), ('freeze_epochs', 'freeze_epochs'),
-                        ('valid_pct', 'valid_pct'), ('threshold', 'threshold'), ('workers', 'workers')):
-        if getattr(args, name) is not None: setattr(recipe, field, getattr(args, name))
+    for flag in ('tensorboard', 'tta', 'final_fit'):
+        if getattr(args, flag): setattr(recipe, flag, True)
+    for name in ('lr', 'bs', 'seed', 'freeze_epochs', 'valid_pct', 'threshold', 'workers', 'mode', 'loss', 'binary_threshold',
+                 'optimizer', 'momentum', 'schedule', 'step_size', 'gamma', 'label_smoothing', 'mixup', 'cutmix', 'ensemble'):
+        if getattr(args, name) is not None: setattr(recipe, name, getattr(args, name))
+    if args.erasing is not None:
+        if not 0 <= args.erasing <= 1: raise ImgclfError(f'--erasing is a probability between 0 and 1, not {args.erasing}.')
+        recipe.augmentation = replace(recipe.augmentation, erasing=args.erasing)
     for arch, path in args.weights:
         if not arch:
             if len(recipe.archs) != 1: raise ImgclfError('--weights PATH without ARCH= needs exactly one architecture; write --weights ARCH=PATH.')

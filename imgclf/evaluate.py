@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss, precision_recall_fscore_support, top_k_acc
 
 from .data import ImageSource, ImgclfError, write_atomic
 from .ensemble import Ensemble, test_targets
+from .optim import predicted_classes
 from .train import Member
 
 # %% auto #0
@@ -23,13 +24,14 @@ def classification_metrics(probs: np.ndarray,      # N×C class probabilities
                            targets: np.ndarray,    # N true class indices
                            classes: list[str],     # the C class names
                            top_k: tuple = (3, 5),  # the k of the top-k accuracies (those below C)
+                           threshold: float = 0.5, # two classes: the second class's probability that decides it
                           ) -> dict:
     "Accuracy, log-loss, top-k accuracy and per-class precision, recall, F1 and support with their macro and weighted averages."
     probs, targets = np.asarray(probs, dtype=np.float64), np.asarray(targets)
     if probs.ndim != 2 or probs.shape != (len(targets), len(classes)):
         raise ImgclfError(f'Expected probabilities of shape ({len(targets)}, {len(classes)}), got {probs.shape}.')
     labels = list(range(len(classes)))
-    predicted = probs.argmax(1)
+    predicted = predicted_classes(probs, threshold)
     precision, recall, f1, support = precision_recall_fscore_support(targets, predicted, labels=labels, zero_division=0)
     per_class = {c: dict(precision=float(p), recall=float(r), f1=float(f), support=int(s))
                  for c, p, r, f, s in zip(classes, precision, recall, f1, support)}
@@ -51,13 +53,14 @@ def run_metrics(members: list[Member], ensemble: Ensemble, source: ImageSource) 
     "`{'valid': {name: metrics}, 'test': {...}}` for every member and the ensemble (test only where its labels are known)."
     classes = list(source.classes)
     valid_targets = np.array([classes.index(label) for label in source.valid.label])
-    result = {'valid': {m.name: classification_metrics(m.valid_probs, valid_targets, classes) for m in members}}
-    result['valid']['ensemble'] = classification_metrics(ensemble.valid_probs, valid_targets, classes)
+    threshold = ensemble.binary_threshold
+    result = {'valid': {m.name: classification_metrics(m.valid_probs, valid_targets, classes, threshold=threshold) for m in members}}
+    result['valid']['ensemble'] = classification_metrics(ensemble.valid_probs, valid_targets, classes, threshold=threshold)
     targets = test_targets(source)
     if targets is not None and len(targets[0]) and (targets[1] >= 0).all() and ensemble.test_probs is not None:
         rows, test_classes = targets
-        result['test'] = {m.name: classification_metrics(m.test_probs[rows], test_classes, classes) for m in members}
-        result['test']['ensemble'] = classification_metrics(ensemble.test_probs[rows], test_classes, classes)
+        result['test'] = {m.name: classification_metrics(m.test_probs[rows], test_classes, classes, threshold=threshold) for m in members}
+        result['test']['ensemble'] = classification_metrics(ensemble.test_probs[rows], test_classes, classes, threshold=threshold)
     return result
 
 def write_metrics(path: Path | str, metrics: dict) -> Path:

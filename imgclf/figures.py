@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from .data import ImageSource
+from .optim import predicted_classes
 from .train import Member
 
 # %% auto #0
@@ -31,9 +32,10 @@ def save_figure(figure, path: Path | str, dpi: int = 110) -> Path:
     return path
 
 # %% ../nbs/05_figures.ipynb #348da0b3
-def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], normalize: bool = False, title: str = ''):
+def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], normalize: bool = False, title: str = '',
+                   threshold: float = 0.5):  # two classes: the second class's probability that decides it
     "A confusion matrix of the predictions in `probs` against `targets`, in counts or normalised by row."
-    matrix = confusion_matrix(targets, np.asarray(probs).argmax(1), labels=list(range(len(classes))))
+    matrix = confusion_matrix(targets, predicted_classes(probs, threshold), labels=list(range(len(classes))))
     shown = matrix / np.maximum(matrix.sum(1, keepdims=True), 1) if normalize else matrix
     side = max(4.0, 0.55 * len(classes) + 2)
     figure, axis = plt.subplots(figsize=(side, side))
@@ -42,11 +44,11 @@ def plot_confusion(probs: np.ndarray, targets: np.ndarray, classes: list[str], n
     axis.set_yticks(range(len(classes)), classes)
     axis.set_xlabel('predicted'); axis.set_ylabel('actual')
     axis.set_title(title or ('confusion matrix, normalised by row' if normalize else 'confusion matrix'))
-    threshold = shown.max() / 2
+    dark = shown.max() / 2
     for i in range(len(classes)):
         for j in range(len(classes)):
             text = f'{shown[i, j]:.2f}' if normalize else str(int(shown[i, j]))
-            axis.text(j, i, text, ha='center', va='center', fontsize=8, color='white' if shown[i, j] > threshold else 'black')
+            axis.text(j, i, text, ha='center', va='center', fontsize=8, color='white' if shown[i, j] > dark else 'black')
     return figure
 
 # %% ../nbs/05_figures.ipynb #a48037de
@@ -126,7 +128,8 @@ def write_figures(out: Path | str, source: ImageSource, members: list[Member], e
         for name, probs in [('ensemble', ensemble.valid_probs)] + [(m.name, m.valid_probs) for m in members]:
             for normalize in (False, True):
                 figure = plot_confusion(probs, targets, classes, normalize,
-                                        f"{name}: confusion matrix (validation{', normalised by row' if normalize else ''})")
+                                        f"{name}: confusion matrix (validation{', normalised by row' if normalize else ''})",
+                                        getattr(ensemble, 'binary_threshold', 0.5))
                 written.append(save_figure(figure, folder/f"confusion_{name}{'_normalized' if normalize else ''}.png"))
         for member in members:
             written.append(save_figure(plot_learning_curves(member), folder/f'learning_curves_{member.name}.png'))
@@ -136,10 +139,13 @@ def write_figures(out: Path | str, source: ImageSource, members: list[Member], e
     return written
 
 # %% ../nbs/05_figures.ipynb #85c53114
-def write_label_errors(out: Path | str, source: ImageSource, members: list[Member], weights: np.ndarray, k: int = 9) -> Path | None:
+def write_label_errors(out: Path | str, source: ImageSource, members: list[Member],
+                       weights,         # the members' vote weights, or an `Ensemble` (whose own combination is used)
+                       k: int = 9) -> Path | None:
     "Draw the training images whose labels the ensemble rejects most confidently into `out/figures/label_errors.png`."
     from imgclf.ensemble import soft_vote
     if any(m.train_probs is None for m in members): return None
-    probs = soft_vote([m.train_probs for m in members], weights)
+    train = [m.train_probs for m in members]
+    probs = weights.combine(train) if hasattr(weights, 'combine') else soft_vote(train, weights)
     figure = plot_top_losses(source, probs, k, title='suspected label errors (training images)', split='train')
     return save_figure(figure, Path(out)/'figures'/'label_errors.png')

@@ -16,25 +16,27 @@ import timm
 import torch
 from fastai.callback.core import Callback
 from fastai.learner import Learner
-from fastai.losses import CrossEntropyLossFlat
-from fastai.metrics import accuracy
+from fastai.optimizer import Adam
 from fastai.vision.learner import create_timm_model, vision_learner
 from torch import nn
 
+from .cnn import CNN_ARCHITECTURES, create_cnn, is_cnn_architecture
 from .data import ImgclfError
+from .optim import accuracy_metric, loss_function, n_outputs
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'check_architecture', 'WeightsUnavailableError', 'has_pretrained', 'pretrained_stats',
-           'cached_weights', 'hub_reachable', 'WeightsChoice', 'resolve_weights', 'read_weights', 'create_model',
-           'fits_input', 'check_input_size', 'member_learner', 'rebuild_model']
+__all__ = ['ARCHITECTURES', 'NAMED_ARCHITECTURES', 'check_architecture', 'WeightsUnavailableError', 'has_pretrained',
+           'pretrained_stats', 'cached_weights', 'hub_reachable', 'WeightsChoice', 'resolve_weights', 'read_weights',
+           'create_model', 'fits_input', 'check_input_size', 'member_learner', 'body_state_dict', 'rebuild_model']
 
 # %% ../nbs/01_models.ipynb #45444f8f
 ARCHITECTURES = ['vgg19_bn', 'resnet34', 'densenet121', 'efficientnet_b0']  # the CIFAR-10 ensemble recipe's four
+NAMED_ARCHITECTURES = ['resnet18', 'resnet50', 'vgg16_bn', 'mobilenetv2_100', 'mobilenetv3_large_100']  # the other projects'
 
 def check_architecture(arch: str) -> str:
-    "`arch` if timm knows it, else an error that suggests the closest names."
-    if timm.is_model(arch): return arch
-    close = difflib.get_close_matches(arch, timm.list_models(), n=3, cutoff=0.6)
+    "`arch` if timm knows it or it is one of imgclf's hand-built CNNs, else an error that suggests the closest names."
+    if is_cnn_architecture(arch) or timm.is_model(arch): return arch
+    close = difflib.get_close_matches(arch, timm.list_models() + list(CNN_ARCHITECTURES), n=3, cutoff=0.6)
     hint = f' Did you mean {", ".join(close)}?' if close else ' `timm.list_models("*pattern*")` lists the names.'
     raise ImgclfError(f'Unknown architecture {arch!r}: imgclf takes any timm model name.{hint}')
 
@@ -43,6 +45,7 @@ class WeightsUnavailableError(ImgclfError):
     "Pretrained weights were asked for and cannot be had: not cached, and the hub cannot be reached."
 
 def _pretrained_config(arch: str) -> dict:
+    if is_cnn_architecture(arch): return {}   # hand-built: no pretrained weights anywhere
     cfg = timm.models.get_pretrained_cfg(check_architecture(arch))
     return cfg.to_dict() if cfg is not None else {}
 
@@ -127,6 +130,10 @@ def resolve_weights(arch: str,
     "Decide where `arch`'s starting weights come from, raising `WeightsUnavailableError` only when `pretrained=True`."
     check_architecture(arch)
     if pretrained not in (True, False, 'auto'): raise ImgclfError(f"pretrained must be True, False or 'auto', not {pretrained!r}")
+    if is_cnn_architecture(arch):
+        if weights is not None or pretrained is True:
+            raise WeightsUnavailableError(f'{arch} is a hand-built CNN with no pretrained weights: train it from scratch (--no-pretrained, or leave --pretrained out).')
+        return WeightsChoice(False, None, 'trained from scratch: a hand-built CNN')
     if weights is not None:
         path = Path(weights).expanduser()
         if not path.is_file(): raise ImgclfError(f'The weights file {path} for {arch} does not exist.')
@@ -164,23 +171,27 @@ def read_weights(path: Path | str, arch: str) -> dict:
     return state_dict
 
 # %% ../nbs/01_models.ipynb #e0b8e091
-def create_model(arch: str,                  # timm architecture name
-                 n_out: int,                 # number of classes
+def create_model(arch: str,                  # timm architecture name, or a hand-built CNN's
+                 n_out: int,                 # number of outputs: classes, or 1 for a single sigmoid
                  choice: WeightsChoice | None = None,  # from `resolve_weights`; default: from scratch
                  dropout: float = 0.5,       # dropout of fastai's head (its `ps`)
+                 size: int = 32,             # a hand-built CNN's image size (its flattened grid); timm models ignore it
+                 n_in: int = 3,              # input channels
                 ) -> nn.Module:
-    "A timm body with fastai's head for `n_out` classes, starting from the weights in `choice`."
+    "A timm body with fastai's head for `n_out` outputs, starting from the weights in `choice`; or a hand-built CNN."
     check_architecture(arch)
+    if is_cnn_architecture(arch): return create_cnn(arch, n_out, n_in, size)
     choice = choice or WeightsChoice(False, None, 'trained from scratch')
     extra = {}
     if choice.file is not None:
         extra['pretrained_cfg_overlay'] = dict(state_dict=read_weights(choice.file, arch), source='')
-    model, _ = create_timm_model(arch, n_out, pretrained=choice.pretrained, ps=dropout, **extra)
+    model, _ = create_timm_model(arch, n_out, pretrained=choice.pretrained, ps=dropout, n_in=n_in, **extra)
     return model
 
 # %% ../nbs/01_models.ipynb #f6fee7ab
-def fits_input(model: nn.Module, size: int, n_in: int = 3) -> bool:
-    "Whether `model` accepts a `size`×`size` image (one forward pass in eval mode, without gradients)."
+def fits_input(model: nn.Module, size: int, n_in: int | None = None) -> bool:
+    "Whether `model` accepts a `size`×`size` image with `n_in` channels (default: its first convolution's), by one forward pass in eval mode."
+    if n_in is None: n_in = next((m.in_channels for m in model.modules() if isinstance(m, nn.Conv2d)), 3)
     training = model.training
     model.eval()
     try:
@@ -192,7 +203,8 @@ def fits_input(model: nn.Module, size: int, n_in: int = 3) -> bool:
 def check_input_size(model: nn.Module, arch: str, size: int):
     "Raise an error naming the smallest workable size when `arch` cannot take `size` px images."
     if fits_input(model, size): return
-    smallest = next((s for s in range(size + 8, 257, 8) if fits_input(model, s)), None)
+    candidates = [*range(size + 1, size + 33), *range(size + 40, 257, 8)]
+    smallest = next((s for s in candidates if fits_input(model, s)), None)
     hint = f' The smallest size it takes is about {smallest} px: make every stage at least that.' if smallest else ''
     raise ImgclfError(f'{arch} cannot take {size} px images.{hint}')
 
@@ -203,21 +215,39 @@ def member_learner(dls,                      # fastai DataLoaders, from `imgclf.
                    dropout: float = 0.5,
                    weight_decay: float | None = None,  # default: fastai's
                    path: Path | str = '.',   # where fastai may write temporary files (`lr_find`'s)
-                   cbs: list[Callback] | None = None) -> Learner:
-    "A fastai `vision_learner` for `arch` on `dls`: cross-entropy, accuracy, body frozen when pretrained."
+                   cbs: list[Callback] | None = None,
+                   loss: str = 'ce',         # 'ce': softmax over the classes; 'bce': one sigmoid output (two classes)
+                   label_smoothing: float = 0.0,
+                   threshold: float = 0.5,   # `bce`: the sigmoid at least this means the second class
+                   opt_func=Adam,            # a fastai optimiser function (`imgclf.optim.optimizer`)
+                   size: int = 32,           # a hand-built CNN's image size
+                   train_bn: bool = True,    # False: batchnorm layers freeze with the body (the `frozen` mode)
+                  ) -> Learner:
+    "A fastai `vision_learner` for a timm `arch` (a plain `Learner` for a hand-built CNN): the loss asked for, accuracy, body frozen when pretrained."
     check_architecture(arch)
     choice = choice or WeightsChoice(False, None, 'trained from scratch')
+    n_out = n_outputs(loss, len(dls.vocab))
+    common = dict(loss_func=loss_function(loss, len(dls.vocab), label_smoothing, threshold), metrics=accuracy_metric(loss, threshold),
+                  opt_func=opt_func, wd=weight_decay, path=Path(path), cbs=cbs, train_bn=train_bn)
+    if is_cnn_architecture(arch):
+        model = create_cnn(arch, n_out, size=size)
+        return Learner(dls, model, splitter=lambda m: [list(m[0].parameters()), list(m[1].parameters())], **common)
     extra = {}
     if choice.file is not None:
         read_weights(choice.file, arch)  # check the file fits before timm loads it
         extra['pretrained_cfg_overlay'] = dict(file=str(choice.file), source='')
-    return vision_learner(dls, arch, normalize=False, n_out=len(dls.vocab), pretrained=choice.pretrained,
-                          loss_func=CrossEntropyLossFlat(), metrics=accuracy, wd=weight_decay, path=Path(path), cbs=cbs,
-                          ps=dropout, **extra)
+    return vision_learner(dls, arch, normalize=False, n_out=n_out, pretrained=choice.pretrained, ps=dropout, **common, **extra)
+
+# %% ../nbs/01_models.ipynb #301f6a53
+def body_state_dict(model: nn.Module) -> dict:
+    "The timm body's weights of a model made by `create_model`/`member_learner` (fastai's `TimmBody` at `model[0]`), with timm's key names."
+    body = getattr(model[0], 'model', None) if isinstance(model, nn.Sequential) and len(model) == 2 else None
+    if body is None: raise ImgclfError('body_state_dict takes a timm body with fastai\'s head (a model from create_model for a timm name).')
+    return {k: v.detach().cpu().contiguous() for k, v in body.state_dict().items()}
 
 # %% ../nbs/01_models.ipynb #4178f186
-def rebuild_model(arch: str, n_out: int, state_dict: dict, dropout: float = 0.5) -> nn.Module:
-    "The fastai/timm model of `arch` with the trained `state_dict` loaded, in eval mode."
-    model = create_model(arch, n_out, dropout=dropout)
+def rebuild_model(arch: str, n_out: int, state_dict: dict, dropout: float = 0.5, size: int = 32) -> nn.Module:
+    "The model of `arch` (`size`: a hand-built CNN's first-stage size) with the trained `state_dict` loaded, in eval mode."
+    model = create_model(arch, n_out, dropout=dropout, size=size)
     model.load_state_dict(state_dict)
     return model.eval()

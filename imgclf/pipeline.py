@@ -8,7 +8,7 @@ from __future__ import annotations
 import platform
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +16,18 @@ import pandas as pd
 import torch
 
 from .data import ImageSource, ImgclfError, image_source
-from .ensemble import Ensemble, build_ensemble, predictions_table, summary_dict, write_predictions, write_summary
+from .ensemble import (Ensemble, build_ensemble, predictions_table, summary_dict, test_accuracy, test_targets,
+                             write_predictions, write_summary)
 from .evaluate import run_metrics, write_metrics
 from .figures import write_figures, write_label_errors
 from .report import write_report
 from .models import check_input_size, create_model, resolve_weights
-from .train import Member, Recipe, train_member
+from .optim import n_outputs
+from .train import Member, Recipe, refit_member, train_member
 
 # %% auto #0
-__all__ = ['check_device', 'default_recipe', 'member_names', 'check_architectures', 'prepare_out', 'versions', 'Run',
-           'results_table', 'format_table', 'run']
+__all__ = ['check_device', 'default_recipe', 'member_names', 'check_architectures', 'check_data', 'prepare_out', 'versions',
+           'Run', 'results_table', 'format_table', 'final_fit', 'add_final_fit', 'run']
 
 # %% ../nbs/08_pipeline.ipynb #ca1701bb
 def check_device(device: str | torch.device | None) -> torch.device | None:
@@ -53,11 +55,18 @@ def member_names(archs: list[str]) -> list[str]:
 
 # %% ../nbs/08_pipeline.ipynb #4d4d0d36
 def check_architectures(recipe: Recipe):
-    "Resolve every architecture's weights and check it takes every stage's size (a random-weight model, one forward pass each)."
-    for arch in dict.fromkeys(recipe.archs):
-        resolve_weights(arch, recipe.pretrained, recipe.weights.get(arch))
-        model = create_model(arch, 2)
+    "Resolve every member's weights and check it takes every stage's size (a random-weight model, one forward pass each)."
+    for arch, mode in dict.fromkeys((arch, mode) for _, arch, mode in recipe.members()):
+        if mode != 'scratch': resolve_weights(arch, recipe.pretrained, recipe.weights.get(arch))
+        model = create_model(arch, 2, size=recipe.stages[0].size)
         for stage in recipe.stages: check_input_size(model, arch, stage.size)
+
+def check_data(recipe: Recipe, source: ImageSource):
+    "Refuse, before training, what the data cannot do: `bce` with other than two classes, stacking with too few validation images."
+    n_outputs(recipe.loss, len(source.classes))
+    if recipe.ensemble == 'stacking' and len(source.valid) < 2 * recipe.stacking_folds:
+        raise ImgclfError(f'--ensemble stacking cross-fits {recipe.stacking_folds} folds of the validation set, which has only '
+                          f'{len(source.valid)} images: use more validation images, or another --ensemble.')
 
 _OUTPUTS = ('summary.json', 'predictions.csv', 'metrics.json', 'report.html', 'figures', 'members')
 
@@ -98,11 +107,11 @@ class Run:
 
 def results_table(summary: dict) -> pd.DataFrame:
     "One row per member and one for the ensemble: accuracies, weight, selected, seconds."
-    rows = [dict(member=m['name'], arch=m['arch'], pretrained=m['pretrained'], valid_accuracy=m['valid_accuracy'],
+    rows = [dict(member=m['name'], arch=m['arch'], mode=m.get('mode', 'finetune'), pretrained=m['pretrained'], valid_accuracy=m['valid_accuracy'],
                  test_accuracy=m.get('test_accuracy'), weight=m['weight'], selected=m['selected'], seconds=m['seconds'])
             for m in summary['members']]
     e = summary['ensemble']
-    rows.append(dict(member='ensemble', arch=e['method'], pretrained=None, valid_accuracy=e['valid_accuracy'],
+    rows.append(dict(member='ensemble', arch=e['method'], mode='final fit' if summary.get('final_fit') else '', pretrained=None, valid_accuracy=e['valid_accuracy'],
                      test_accuracy=e.get('test_accuracy'), weight=sum(e['weights'].values()), selected=None, seconds=summary.get('seconds')))
     table = pd.DataFrame(rows).set_index('member')
     if table.test_accuracy.isna().all(): table = table.drop(columns='test_accuracy')
@@ -119,6 +128,37 @@ def format_table(table: pd.DataFrame) -> str:
     return shown.to_string()
 
 # %% ../nbs/08_pipeline.ipynb #85ffa65a
+def final_fit(source: ImageSource, members: list[Member], ensemble: Ensemble, recipe: Recipe,
+              members_dir: Path | None = None, quiet: bool = False, device=None) -> dict[str, Member]:
+    "Refit the members `ensemble` uses on train and valid together, and set its test probabilities to theirs, combined as before."
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    used = [m for m, weight, selected in zip(members, ensemble.weights, ensemble.selected) if selected and (weight > 0 or ensemble.stacker is not None)]
+    refits = {}
+    for i, member in enumerate(used):
+        say(f'\n[final fit {i+1}/{len(used)}] {member.name}')
+        refits[member.name] = refit_member(source, member, recipe, members_dir, quiet, device)
+    if all(m.test_probs is not None for m in members):
+        ensemble.test_probs = ensemble.combine([refits[m.name].test_probs if m.name in refits else m.test_probs for m in members])
+    return refits
+
+def add_final_fit(summary: dict, refits: dict[str, Member], validation_phase_test: np.ndarray | None, source: ImageSource,
+                  threshold: float = 0.5) -> dict:
+    "Record in `summary` which members were refitted, their refits' files and epochs, and the test accuracy before and after."
+    targets = test_targets(source)
+    for record in summary['members']:
+        refit = refits.get(record['name'])
+        record['refitted'] = refit is not None
+        if refit is not None:
+            record['final'] = dict(weights_file=refit.weights_file, stages=[asdict(s) for s in refit.stages], lr=refit.lr,
+                                   epochs=len(refit.history), seconds=refit.seconds,
+                                   test_accuracy=test_accuracy(refit.test_probs, targets, threshold))
+    summary['final_fit'] = dict(members=list(refits), test_accuracy=summary['ensemble']['test_accuracy'],
+                                validation_phase_test_accuracy=test_accuracy(validation_phase_test, targets, threshold),
+                                note='test predictions come from the refitted members, combined with the weights found on the '
+                                     'validation set; validation figures are those of the validation phase')
+    return summary
+
+# %% ../nbs/08_pipeline.ipynb #548c2509
 def run(recipe: Recipe | None = None,           # default: `default_recipe()` for this machine
         data: Path | str | None = None,         # folder, CSV, 'sample' (default), 'cifar10' or 'fashion-mnist'
         out: Path | str = 'imgclf_run',         # the run folder
@@ -131,25 +171,31 @@ def run(recipe: Recipe | None = None,           # default: `default_recipe()` fo
     device = check_device(device)
     check_architectures(recipe)
     source = image_source(data, recipe.valid_pct, recipe.seed, quiet=quiet)
+    check_data(recipe, source)
     out = prepare_out(out)
     say(f'{source}\nrecipe: {", ".join(recipe.archs)}; stages {", ".join(f"{s.size}px x {s.epochs}" for s in recipe.stages)}; '
-        f'pretrained={recipe.pretrained}; seed {recipe.seed}')
-    members = []
-    for i, (name, arch) in enumerate(zip(member_names(recipe.archs), recipe.archs)):
-        say(f'\n[{i+1}/{len(recipe.archs)}] {name}')
-        repeat = recipe.archs[:i].count(arch)    # a repeated architecture gets its own seed, so its own member
-        members.append(train_member(source, arch, recipe, out/'members', name, quiet, device, seed=recipe.seed + repeat))
+        f'pretrained={recipe.pretrained}; mode {recipe.mode}; ensemble {recipe.ensemble}' + ('; final fit' if recipe.final_fit else '')
+        + f'; seed {recipe.seed}')
+    members, specs = [], recipe.members()
+    for i, (name, arch, mode) in enumerate(specs):
+        say(f'\n[{i+1}/{len(specs)}] {name}')
+        repeat = [a for _, a, _ in specs[:i]].count(arch)    # a repeated architecture gets its own seed, so its own member
+        members.append(train_member(source, arch, recipe, out/'members', name, quiet, device, seed=recipe.seed + repeat, mode=mode))
         say(f'{name}: valid accuracy {members[-1].valid_accuracy:.4f} in {members[-1].seconds:.0f} s')
     valid_targets = np.array([source.classes.index(label) for label in source.valid.label])
-    ensemble = build_ensemble(members, valid_targets, recipe.threshold)
+    ensemble = build_ensemble(members, valid_targets, recipe.threshold, recipe.ensemble, recipe.stacking_folds,
+                              recipe.greedy_rounds, recipe.seed, recipe.binary_threshold)
+    validation_phase_test = ensemble.test_probs
+    refits = final_fit(source, members, ensemble, recipe, out/'members', quiet, device) if recipe.final_fit else {}
     if source.test_files:
-        write_predictions(out/'predictions.csv', predictions_table(source.test_names, source.classes, ensemble.test_probs))
+        write_predictions(out/'predictions.csv', predictions_table(source.test_names, source.classes, ensemble.test_probs, recipe.binary_threshold))
     write_metrics(out/'metrics.json', run_metrics(members, ensemble, source))
     summary = summary_dict(recipe, source, members, ensemble, seconds=round(time.time() - started, 1))
+    if recipe.final_fit: add_final_fit(summary, refits, validation_phase_test, source, ensemble.binary_threshold)
     summary['versions'] = versions()
     write_summary(out/'summary.json', summary)
     write_figures(out, source, members, ensemble, summary)
-    write_label_errors(out, source, members, ensemble.weights)
+    write_label_errors(out, source, members, ensemble)
     write_report(out)
     result = Run(out, recipe, source, members, ensemble, summary)
     say('\n' + format_table(result.table()))

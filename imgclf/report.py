@@ -13,7 +13,7 @@ from pathlib import Path
 from .data import ImgclfError, write_atomic
 
 # %% auto #0
-__all__ = ['IMAGE_CHECK_SCRIPT', 'members_table', 'report_html', 'write_report', 'chromium_image_counts']
+__all__ = ['IMAGE_CHECK_SCRIPT', 'members_table', 'ensemble_note', 'report_html', 'write_report', 'chromium_image_counts']
 
 # %% ../nbs/06_report.ipynb #b742f81c
 _STYLE = '''body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -40,25 +40,37 @@ def _number(value, digits=4) -> str:
 def members_table(summary: dict, metrics: dict | None = None) -> str:
     "The members and the ensemble as an HTML table: accuracies, macro F1, weight, selected, and each model's size and speed."
     has_test = summary['ensemble'].get('test_accuracy') is not None
-    head = ['member', 'arch', 'pretrained', 'valid accuracy'] + (['test accuracy'] if has_test else []) + \
+    head = ['member', 'arch', 'mode', 'pretrained', 'valid accuracy'] + (['test accuracy'] if has_test else []) + \
            ['valid macro F1', 'weight', 'selected', 'parameters', 'input size', 's / epoch', 'seconds']
     f1 = lambda name: ((metrics or {}).get('valid', {}).get(name, {}).get('macro_avg', {}) or {}).get('f1')
     rows = []
     for m in summary['members']:
         epochs = [row['seconds'] for row in m['history']] or [0.0]
-        cells = [m['name'], m['arch'], 'yes' if m['pretrained'] else 'no', _number(m['valid_accuracy'])] + \
+        cells = [m['name'], m['arch'], m.get('mode', 'finetune'), 'yes' if m['pretrained'] else 'no', _number(m['valid_accuracy'])] + \
                 ([_number(m.get('test_accuracy'))] if has_test else []) + \
                 [_number(f1(m['name'])), _number(m['weight'], 3), 'yes' if m['selected'] else 'no',
                  f"{m.get('parameters', 0):,}", f"{m['size']} px", f'{sum(epochs) / len(epochs):.1f}', f"{m['seconds']:.0f}"]
         rows.append('<tr>' + ''.join(f'<td>{html.escape(str(c))}</td>' for c in cells) + '</tr>')
     e = summary['ensemble']
-    cells = ['ensemble', e.get('method', 'weighted'), '', _number(e['valid_accuracy'])] + \
+    cells = ['ensemble', e.get('method', 'weighted'), 'final fit' if summary.get('final_fit') else '', '', _number(e['valid_accuracy'])] + \
             ([_number(e.get('test_accuracy'))] if has_test else []) + [_number(f1('ensemble')), '1.000', '', '', '', '',
             f"{summary.get('seconds') or 0:.0f}"]
     rows.append('<tr class="ensemble">' + ''.join(f'<td>{html.escape(str(c))}</td>' for c in cells) + '</tr>')
     return '<table><tr>' + ''.join(f'<th>{h}</th>' for h in head) + '</tr>' + ''.join(rows) + '</table>'
 
 # %% ../nbs/06_report.ipynb #6b9fc193
+def ensemble_note(summary: dict) -> str:
+    "A paragraph on the ensemble's method, what its validation accuracy means, and the final fit if there was one."
+    e = summary['ensemble']
+    text = f"Ensemble: {html.escape(e.get('method', 'weighted'))}"
+    if e.get('valid_accuracy_kind'): text += f"; its validation accuracy is {html.escape(e['valid_accuracy_kind'])}"
+    final = summary.get('final_fit')
+    if final:
+        text += (f". Final fit: {html.escape(', '.join(final['members']))} refitted on train and valid together; test accuracy "
+                 f"{_number(final.get('validation_phase_test_accuracy'))} before, {_number(final.get('test_accuracy'))} after")
+    return f'<p class="muted">{text}.</p>'
+
+# %% ../nbs/06_report.ipynb #429c34e7
 def report_html(run_dir: Path | str) -> str:
     "The run's report as one self-contained HTML page, from `summary.json`, `metrics.json` and `figures/`."
     run_dir = Path(run_dir)
@@ -73,7 +85,7 @@ def report_html(run_dir: Path | str) -> str:
     parts = [f'<h1>imgclf run: {html.escape(data["name"] or str(run_dir.name))}</h1>',
              f'<p class="muted">{len(data["classes"])} classes; {data["train"]} train, {data["valid"]} valid, {data["test"]} test images'
              f'{" (labelled)" if data["test_labelled"] else ""}; {len(data["unreadable"])} unreadable left out.</p>',
-             '<h2>Members and ensemble</h2>', members_table(summary, metrics), figure('comparison.png', 'Validation (and test) accuracy of every member and of the ensemble, with the ensemble weights.'),
+             '<h2>Members and ensemble</h2>', members_table(summary, metrics), ensemble_note(summary), figure('comparison.png', 'Validation (and test) accuracy of every member and of the ensemble, with the ensemble weights.'),
              '<h2>Confusion matrices</h2><div class="grid">',
              figure('confusion_ensemble.png', 'Ensemble, validation set, counts: rows are the true classes.'),
              figure('confusion_ensemble_normalized.png', 'Ensemble, normalised by row: each row is the recall of its class.'),

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields
+import warnings
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +17,20 @@ import pandas as pd
 import torch
 from fastai.callback.core import Callback
 from fastai.callback.schedule import minimum, slide, steep, valley
+from fastai.callback.training import BnFreeze
 from fastai.torch_core import set_seed
 from safetensors.torch import load_file, save_file
 
 from .data import Augmentation, ImageSource, ImgclfError, dataloaders, image_stats, interactive, write_atomic
-from .models import (ARCHITECTURES, check_architecture, check_input_size, member_learner, pretrained_stats,
-                           rebuild_model, resolve_weights)
+from .models import (ARCHITECTURES, WeightsChoice, check_architecture, check_input_size, member_learner,
+                           pretrained_stats, rebuild_model, resolve_weights)
+from .optim import (LOSSES, OPTIMIZERS, SCHEDULES, class_probabilities, fine_tune_epochs, fit_epochs, mix_callbacks,
+                          n_outputs, optimizer, predicted_classes)
 
 # %% auto #0
-__all__ = ['LR_SUGGESTIONS', 'Stage', 'parse_stages', 'Recipe', 'EpochTracker', 'tensorboard_callback', 'Member',
-           'find_learning_rate', 'predict_probs', 'train_member', 'save_member', 'load_member']
+__all__ = ['LR_SUGGESTIONS', 'MODES', 'ENSEMBLE_METHODS', 'Stage', 'parse_stages', 'parse_member', 'Recipe', 'EpochTracker',
+           'tensorboard_callback', 'Member', 'find_learning_rate', 'predict_probs', 'train_member', 'save_member',
+           'load_member', 'epochs_found', 'merged_source', 'refit_member']
 
 # %% ../nbs/02_train.ipynb #d414268d
 @dataclass
@@ -45,6 +50,15 @@ def parse_stages(text: str) -> list[Stage]:
 
 # %% ../nbs/02_train.ipynb #8df9d204
 LR_SUGGESTIONS = {'valley': valley, 'slide': slide, 'minimum': minimum, 'steep': steep}  # fastai's lr_find suggestions
+MODES = ('finetune', 'frozen', 'scratch')
+ENSEMBLE_METHODS = ('weighted', 'stacking', 'greedy')
+
+def parse_member(spec: str, mode: str = 'finetune') -> tuple[str, str]:
+    "The architecture and transfer mode of a member spec: `arch` (with the recipe's `mode`) or `arch:mode`."
+    arch, _, own = str(spec).strip().partition(':')
+    own = own.strip() or mode
+    if own not in MODES: raise ImgclfError(f'{spec!r}: the transfer mode after ":" must be one of {", ".join(MODES)}.')
+    return arch.strip(), own
 
 @dataclass
 class Recipe:
@@ -66,6 +80,22 @@ class Recipe:
     threshold: float = 0.95            # ensemble: every member at least this accurate, plus the best of each arch
     workers: int | None = None         # DataLoader worker processes; None: 0 on a CPU, up to 8 on a GPU
     tensorboard: bool = False          # write TensorBoard events per member under the run's `tensorboard/`
+    mode: str = 'finetune'             # transfer mode of every member: 'finetune', 'frozen' or 'scratch' ('arch:mode' overrides)
+    loss: str = 'ce'                   # 'ce': softmax cross-entropy; 'bce': one sigmoid output (two classes only)
+    binary_threshold: float = 0.5      # two classes: the second class's probability at least this means that class
+    optimizer: str = 'adam'            # 'adam', 'sgd' (with `momentum`) or 'rmsprop'
+    momentum: float = 0.9              # SGD's momentum
+    schedule: str = 'one_cycle'        # 'one_cycle' or 'step' (the rate times `gamma` every `step_size` epochs)
+    step_size: int = 2
+    gamma: float = 0.5
+    label_smoothing: float = 0.0       # softmax members: fastai's label-smoothing cross-entropy with this epsilon
+    mixup: float = 0.0                 # MixUp's alpha (0: off)
+    cutmix: float = 0.0                # CutMix's alpha (0: off)
+    tta: bool = False                  # test-time augmentation when predicting valid and test
+    ensemble: str = 'weighted'         # 'weighted' (by valid accuracy), 'stacking' or 'greedy'
+    stacking_folds: int = 5            # stacking: cross-fitting folds over the validation set
+    greedy_rounds: int = 25            # greedy: forward-selection steps (members may be picked more than once)
+    final_fit: bool = False            # refit the selected members on train and valid together before predicting test
 
     def __post_init__(self):
         if isinstance(self.stages, str): self.stages = parse_stages(self.stages)
@@ -76,7 +106,19 @@ class Recipe:
     def check(self) -> Recipe:
         "Raise a clear error for any value that cannot work; return the recipe."
         if not self.archs: raise ImgclfError('The recipe has no architectures: give at least one (--archs).')
-        for arch in self.archs: check_architecture(arch)
+        if self.mode not in MODES: raise ImgclfError(f'mode {self.mode!r} is not one of {", ".join(MODES)}.')
+        for spec in self.archs: check_architecture(parse_member(spec, self.mode)[0])
+        for name, value, choices in (('loss', self.loss, LOSSES), ('optimizer', self.optimizer, OPTIMIZERS),
+                                     ('schedule', self.schedule, SCHEDULES), ('ensemble', self.ensemble, ENSEMBLE_METHODS)):
+            if value not in choices: raise ImgclfError(f'{name} {value!r} is not one of {", ".join(choices)}.')
+        if not 0 < self.binary_threshold < 1: raise ImgclfError(f'binary_threshold must be between 0 and 1, not {self.binary_threshold}.')
+        if not 0 <= self.label_smoothing < 1: raise ImgclfError(f'label_smoothing must be in [0, 1), not {self.label_smoothing}.')
+        if self.label_smoothing and self.loss == 'bce': raise ImgclfError('label smoothing is for softmax members (--loss ce), not --loss bce.')
+        mix_callbacks(self.mixup, self.cutmix, self.loss)
+        if self.schedule == 'step' and (self.step_size < 1 or not 0 < self.gamma <= 1):
+            raise ImgclfError(f'step decay needs step_size >= 1 and 0 < gamma <= 1 (got {self.step_size}, {self.gamma}).')
+        if self.stacking_folds < 2: raise ImgclfError(f'stacking needs at least 2 folds, not {self.stacking_folds}.')
+        if self.greedy_rounds < 1: raise ImgclfError(f'greedy selection needs at least 1 round, not {self.greedy_rounds}.')
         if not self.stages: raise ImgclfError('The recipe has no stages: give at least one size:epochs (--stages).')
         for stage in self.stages:
             if stage.size < 8 or stage.epochs < 1:
@@ -86,9 +128,19 @@ class Recipe:
             raise ImgclfError(f'lr_suggestion {self.lr_suggestion!r} is not one of {", ".join(LR_SUGGESTIONS)}.')
         if self.bs < 1: raise ImgclfError(f'The batch size must be at least 1, not {self.bs}.')
         if not 0 <= self.dropout < 1: raise ImgclfError(f'dropout must be in [0, 1), not {self.dropout}.')
-        unknown = sorted(set(self.weights) - set(self.archs))
+        unknown = sorted(set(self.weights) - {parse_member(spec)[0] for spec in self.archs})
         if unknown: raise ImgclfError(f'Weights given for {unknown}, which the recipe does not train (archs: {self.archs}).')
         return self
+
+    def members(self) -> list[tuple[str, str, str]]:
+        "(name, arch, mode) of each member: the spec with ':' written '-', and `-2`, `-3`... for repeats."
+        seen, result = {}, []
+        for spec in self.archs:
+            arch, mode = parse_member(spec, self.mode)
+            base = spec.strip().replace(':', '-')
+            seen[base] = seen.get(base, 0) + 1
+            result.append((base if seen[base] == 1 else f'{base}-{seen[base]}', arch, mode))
+        return result
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
@@ -135,7 +187,7 @@ class EpochTracker(Callback):
         values = dict(zip(names, [float(v) for v in self.recorder.values[-1]]))
         row = dict(epoch=len(self.history), stage=self.stage, size=self.size, frozen=bool(self.opt.frozen_idx),
                    train_loss=values.get('train_loss'), valid_loss=values.get('valid_loss'),
-                   accuracy=values.get('accuracy'), seconds=round(time.time() - self.started, 3),
+                   accuracy=values.get('accuracy', values.get('binary_accuracy')), seconds=round(time.time() - self.started, 3),
                    train_seconds=round(self.train_seconds, 3))
         self.history.append(row)
         if self.say is not None:
@@ -199,6 +251,9 @@ class Member:
     parameters: int = 0            # the model's number of parameters
     seed: int | None = None        # the seed it was trained with
     weights_file: str = ''         # relative to the run folder
+    mode: str = 'finetune'         # transfer mode: finetune, frozen or scratch
+    loss: str = 'ce'               # 'ce' (one output per class) or 'bce' (one sigmoid output)
+    tta: bool = False              # whether its probabilities were made with test-time augmentation
     valid_probs: np.ndarray | None = field(default=None, repr=False)
     test_probs: np.ndarray | None = field(default=None, repr=False)
     train_probs: np.ndarray | None = field(default=None, repr=False)  # on the training images, without augmentation
@@ -226,25 +281,24 @@ def find_learning_rate(learn, recipe: Recipe) -> float:
 def _say(quiet: bool, *text):
     if not quiet: print(*text, flush=True)
 
-def _fit_stages(learn, source: ImageSource, recipe: Recipe, lr: float, pretrained: bool, stats, tracker: EpochTracker):
+def _fit_stages(learn, source: ImageSource, recipe: Recipe, lr: float, fine_tune: bool, stats, tracker: EpochTracker):
     "Train `learn` over the recipe's stages, rebuilding the DataLoaders at each later stage's size."
+    schedule = dict(schedule=recipe.schedule, step_size=recipe.step_size, gamma=recipe.gamma)
+    later = dict(pct_start=0.1) if recipe.schedule == 'one_cycle' else {}
     for i, stage in enumerate(recipe.stages):
         tracker.stage, tracker.size = i, stage.size
         if i > 0:
             learn.dls = dataloaders(source, stage.size, recipe.bs, recipe.augmentation, stats, recipe.workers, learn.dls.device)
-        if i == 0 and pretrained:
-            learn.fine_tune(stage.epochs, base_lr=lr, freeze_epochs=recipe.freeze_epochs)
-        elif i == 0:
-            learn.fit_one_cycle(stage.epochs, lr)
-        else:
-            learn.fit_one_cycle(stage.epochs, slice(lr / 200, lr / 2) if pretrained else lr / 2, pct_start=0.1)
+        if i == 0 and fine_tune: fine_tune_epochs(learn, stage.epochs, lr, recipe.freeze_epochs, **schedule)
+        elif i == 0: fit_epochs(learn, stage.epochs, lr, **schedule)
+        else: fit_epochs(learn, stage.epochs, slice(lr / 200, lr / 2) if fine_tune else lr / 2, **schedule, **later)
 
-def predict_probs(learn, files: list[Path] | None = None) -> np.ndarray:
-    "Class probabilities from `learn` for `files` (default: its validation set), with its validation transforms."
+def predict_probs(learn, files: list[Path] | None = None, tta: bool = False) -> np.ndarray:
+    "One probability column per class from `learn` for `files` (default: its validation set); `tta`: fastai's test-time augmentation."
     if files is not None and not files: return np.zeros((0, len(learn.dls.vocab)), dtype=np.float32)
     dl = learn.dls.valid if files is None else learn.dls.test_dl(files)
-    probs, _ = learn.get_preds(dl=dl)
-    return probs.float().numpy()
+    probs, _ = learn.tta(dl=dl) if tta else learn.get_preds(dl=dl)
+    return class_probabilities(probs.float().numpy())
 
 # %% ../nbs/02_train.ipynb #81e0afc8
 def train_member(source: ImageSource,
@@ -255,19 +309,35 @@ def train_member(source: ImageSource,
                  quiet: bool = False,            # no progress bars, no epoch tables
                  device: str | torch.device | None = None,
                  seed: int | None = None,        # default: the recipe's (a repeated architecture needs its own)
+                 mode: str | None = None,        # 'finetune', 'frozen' or 'scratch'; default: the recipe's
+                 keep: str = 'best',             # 'best': the most accurate epoch's weights; 'last': the last epoch's
+                 predict_train: bool = True,     # also predict the training images (for suspected label errors)
+                 stats: tuple | None = None,     # normalisation (mean, std); default: the weights' or the data's
                 ) -> Member:
     "Train one member by `recipe` on `source`; predict valid and test with its best epoch, and save it in `out/name`."
     name = name or arch
+    mode = mode or recipe.mode
     started = time.time()
     seed = recipe.seed if seed is None else seed
     set_seed(seed, reproducible=True)
-    choice = resolve_weights(arch, recipe.pretrained, recipe.weights.get(arch))
+    if mode == 'scratch':
+        check_architecture(arch)
+        choice = WeightsChoice(False, None, 'trained from scratch (mode scratch)')
+    else: choice = resolve_weights(arch, recipe.pretrained, recipe.weights.get(arch))
+    if mode == 'frozen' and not choice.pretrained:
+        choice.note += '; frozen with random weights: only the head learns'
+        warnings.warn(f'{name}: mode frozen without pretrained weights keeps a random backbone; only the head learns.')
     _say(quiet, f'{name}: {choice.note}')
     first = recipe.stages[0]
-    stats = pretrained_stats(arch) if choice.pretrained else image_stats(source, first.size)
+    if stats is None: stats = pretrained_stats(arch) if choice.pretrained else image_stats(source, first.size)
     dls = dataloaders(source, first.size, recipe.bs, recipe.augmentation, stats, recipe.workers, device)
     with tempfile.TemporaryDirectory() as scratch:
-        learn = member_learner(dls, arch, choice, recipe.dropout, recipe.weight_decay, path=scratch)
+        learn = member_learner(dls, arch, choice, recipe.dropout, recipe.weight_decay, path=scratch, loss=recipe.loss,
+                               label_smoothing=recipe.label_smoothing, threshold=recipe.binary_threshold,
+                               opt_func=optimizer(recipe.optimizer, recipe.momentum), size=first.size, train_bn=mode != 'frozen')
+        if mode == 'frozen':
+            learn.freeze()              # every parameter group but the head's, batchnorm included (train_bn=False)
+            learn.add_cb(BnFreeze())    # and the body's batchnorm statistics stay as they were
         for stage in recipe.stages: check_input_size(learn.model, arch, stage.size)
         bars = not quiet and interactive()  # fastai's bars and epoch table; else one line per epoch, or silence
         contexts = () if bars else (learn.no_bar(), learn.no_logging())
@@ -280,17 +350,20 @@ def train_member(source: ImageSource,
             tracker = EpochTracker(say=None if quiet or bars else (lambda line: print(f'{name}: {line}', flush=True)))
             learn.add_cb(tracker)
             if recipe.tensorboard and out is not None: learn.add_cb(tensorboard_callback(Path(out).parent/'tensorboard'/name))
+            mixing = mix_callbacks(recipe.mixup, recipe.cutmix, recipe.loss)
+            learn.add_cbs(mixing)
             timings['train'] = time.time()
-            _fit_stages(learn, source, recipe, lr, choice.pretrained, stats, tracker)
+            _fit_stages(learn, source, recipe, lr, choice.pretrained and mode == 'finetune', stats, tracker)
             timings['train'] = time.time() - timings['train']
-            best = tracker.restore_best()
+            learn.remove_cbs(mixing)
+            best = tracker.restore_best() if keep == 'best' else tracker.history[-1]
             learn.remove_cb(tracker)
             if best['size'] != recipe.stages[-1].size:
                 learn.dls = dataloaders(source, best['size'], recipe.bs, recipe.augmentation, stats, recipe.workers, learn.dls.device)
             timings['predict'] = time.time()
-            valid_probs = predict_probs(learn)
-            test_probs = predict_probs(learn, source.test_paths)
-            train_probs = predict_probs(learn, [source.root/f for f in source.train.file])  # for suspected label errors
+            valid_probs = predict_probs(learn, tta=recipe.tta)
+            test_probs = predict_probs(learn, source.test_paths, tta=recipe.tta)
+            train_probs = predict_probs(learn, [source.root/f for f in source.train.file]) if predict_train else None
             timings['predict'] = time.time() - timings['predict']
         finally:
             for c in reversed(contexts): c.__exit__(None, None, None)
@@ -298,8 +371,8 @@ def train_member(source: ImageSource,
     member = Member(name=name, arch=arch, classes=list(source.classes), lr=lr, lr_found=recipe.lr is None,
                     stages=list(recipe.stages), history=tracker.history, best_epoch=best['epoch'], size=best['size'],
                     stats=stats, dropout=recipe.dropout, pretrained=choice.pretrained, weights_note=choice.note,
-                    valid_accuracy=float((valid_probs.argmax(1) == valid_targets).mean()),
-                    parameters=sum(p.numel() for p in learn.model.parameters()), seed=seed,
+                    valid_accuracy=float((predicted_classes(valid_probs, recipe.binary_threshold) == valid_targets).mean()),
+                    parameters=sum(p.numel() for p in learn.model.parameters()), seed=seed, mode=mode, loss=recipe.loss, tta=recipe.tta,
                     seconds=round(time.time() - started, 1), timings={k: round(v, 2) for k, v in timings.items()}, valid_probs=valid_probs, test_probs=test_probs, train_probs=train_probs,
                     model=learn.model.eval())
     if out is not None: save_member(member, Path(out))
@@ -307,7 +380,7 @@ def train_member(source: ImageSource,
 
 # %% ../nbs/02_train.ipynb #1cff2e47
 def save_member(member: Member, members_dir: Path) -> Path:
-    "Write `member` into `members_dir/<name>/`; set and return its weights file."
+    "Write `member` into `members_dir/<name>/`; set and return its weights file (its path from the run folder, `members_dir`'s parent)."
     folder = Path(members_dir)/member.name
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in member.model.state_dict().items()}
@@ -333,9 +406,44 @@ def load_member(folder: Path | str) -> Member:
     folder = Path(folder)
     if not (folder/'member.json').exists(): raise ImgclfError(f'{folder} holds no member.json: not a saved member.')
     record = json.loads((folder/'member.json').read_text())
+    model = rebuild_model(record['arch'], n_outputs(record.get('loss', 'ce'), len(record['classes'])),
+                          load_file(str(folder/'weights.safetensors')), record['dropout'], size=record['stages'][0]['size'])
     record['stages'] = [Stage(**s) for s in record['stages']]
     record['stats'] = tuple(record['stats'])
-    model = rebuild_model(record['arch'], len(record['classes']), load_file(str(folder/'weights.safetensors')), record['dropout'])
     probs = {part: np.load(folder/f'{part}_probs.npy', allow_pickle=False) if (folder/f'{part}_probs.npy').exists() else None
              for part in ('valid', 'test', 'train')}
     return Member(**record, valid_probs=probs['valid'], test_probs=probs['test'], train_probs=probs['train'], model=model)
+
+# %% ../nbs/02_train.ipynb #94921073
+def epochs_found(member: Member, freeze_epochs: int = 1) -> tuple[int, list[Stage]]:
+    "The frozen epochs and the stages (size, epochs) that `member` trained up to and including its best epoch."
+    rows = member.history[:member.best_epoch + 1]
+    frozen = min(freeze_epochs, len(rows)) if member.pretrained and member.mode == 'finetune' else 0
+    stages = []
+    for row in rows[frozen:]:
+        if stages and stages[-1].size == row['size']: stages[-1].epochs += 1
+        else: stages.append(Stage(row['size'], 1))
+    if not stages: stages = [Stage(member.stages[0].size, 1)]   # the best epoch was a frozen one: one unfrozen epoch
+    return frozen, stages
+
+def merged_source(source: ImageSource) -> ImageSource:
+    "`source` with every labelled image in training; the validation images also stay as a (seen) validation set for fastai's figures."
+    items = pd.concat([source.items.assign(is_valid=False), source.valid], ignore_index=True)
+    return replace(source, items=items, name=f'{source.name or source.root} (train and valid together)')
+
+def refit_member(source: ImageSource, member: Member, recipe: Recipe,
+                 out: Path | str | None = None,   # the run's `members/` folder; the refit goes in `<name>/final/`
+                 quiet: bool = False, device: str | torch.device | None = None) -> Member:
+    "Train `member` again on train and valid together, with its learning rate and epochs; its test probabilities are the refit's."
+    freeze, stages = epochs_found(member, recipe.freeze_epochs)
+    again = replace(recipe, stages=stages, freeze_epochs=freeze, lr=member.lr)
+    _say(quiet, f'{member.name}: final fit on train and valid, ' + ', '.join(f'{s.size} px x {s.epochs}' for s in stages)
+         + (f' after {freeze} frozen' if freeze else '') + f', learning rate {member.lr:.2e}')
+    final = train_member(merged_source(source), member.arch, again, out=None, name='final', quiet=quiet, device=device,
+                         seed=member.seed, mode=member.mode, keep='last', predict_train=False, stats=tuple(member.stats))
+    final.lr_found = False
+    if out is not None:
+        save_member(final, Path(out)/member.name)
+        final.weights_file = f'{Path(out).name}/{member.name}/final/weights.safetensors'
+        write_atomic(Path(out)/member.name/'final'/'member.json', json.dumps(final.to_dict(), indent=2))
+    return final

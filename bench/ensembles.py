@@ -1,0 +1,91 @@
+"""Each ensemble method against its best member, on a Fashion-MNIST subset.
+
+Trains the members once on a subset of Fashion-MNIST (Debian's `dataset-fashion-mnist` package), then builds the
+three ensembles from their saved probabilities and prints, for each method, its validation and test accuracy and
+log-loss next to the best single member's (the best by validation accuracy, as a user would have to pick it).
+
+    python bench/ensembles.py                                   # 500 train, 200 valid, 200 test images per class
+    python bench/ensembles.py --train 300 --archs simple_cnn,resnet10t --stages 32:4
+"""
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from imgclf.data import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, read_fashion_mnist
+from imgclf.ensemble import build_ensemble, mean_log_loss, test_accuracy, test_targets
+from imgclf.pipeline import run
+from imgclf.train import Recipe, parse_stages
+
+ARCHS = 'simple_cnn,simple_cnn_bn_dropout,simple_cnn_tanh,resnet10t,resnet18'
+
+
+def subset_folder(dest: Path, train: int, valid: int, test: int, seed: int = 0, source: Path = FASHION_MNIST_DIR) -> Path:
+    "Write `train` and `valid` images per class from Fashion-MNIST's training set and `test` per class from its test set."
+    rng = np.random.default_rng(seed)
+    x, y = read_fashion_mnist(source, 'train')
+    for label, name in enumerate(FASHION_MNIST_CLASSES):
+        rows = rng.permutation(np.flatnonzero(y == label))[:train + valid]
+        for part, chosen in (('train', rows[:train]), ('valid', rows[train:])):
+            folder = dest/part/name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in chosen: Image.fromarray(x[i]).save(folder/f'{i:05d}.png')
+    x, y = read_fashion_mnist(source, 't10k')
+    rows = np.concatenate([rng.permutation(np.flatnonzero(y == label))[:test] for label in range(len(FASHION_MNIST_CLASSES))])
+    (dest/'test').mkdir(parents=True, exist_ok=True)
+    for i in rows: Image.fromarray(x[i]).save(dest/'test'/f'{i:05d}.png')
+    pd.DataFrame({'file': [f'{i:05d}.png' for i in rows], 'label': [FASHION_MNIST_CLASSES[y[i]] for i in rows]}).to_csv(
+        dest/'test_labels.csv', index=False)
+    return dest
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--train', type=int, default=500, help='training images per class')
+    parser.add_argument('--valid', type=int, default=200, help='validation images per class')
+    parser.add_argument('--test', type=int, default=200, help='test images per class')
+    parser.add_argument('--archs', default=ARCHS)
+    parser.add_argument('--stages', default='32:6')
+    parser.add_argument('--seed', type=int, default=42)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp())
+    data = subset_folder(work/'data', args.train, args.valid, args.test, args.seed)
+    recipe = Recipe.quick(archs=args.archs.split(','), stages=parse_stages(args.stages), pretrained=False, seed=args.seed)
+    started = time.time()
+    result = run(recipe, data, work/'run', quiet=True)
+    print(f'Fashion-MNIST subset: {args.train} train, {args.valid} valid, {args.test} test images per class; '
+          f'members trained in {time.time() - started:.0f} s\n')
+
+    source, targets = result.source, test_targets(result.source)
+    valid_targets = np.array([source.classes.index(label) for label in source.valid.label])
+    rows, test_rows = targets
+    def scores(valid_probs, test_probs):
+        return dict(valid_accuracy=float((valid_probs.argmax(1) == valid_targets).mean()), test_accuracy=test_accuracy(test_probs, targets),
+                    test_log_loss=mean_log_loss(test_probs[rows], test_rows))
+    table = [dict(name=m.name, **scores(m.valid_probs, m.test_probs)) for m in result.members]
+    best = max(result.members, key=lambda m: m.valid_accuracy)
+    best_test = test_accuracy(best.test_probs, targets)
+    for method in ('weighted', 'greedy', 'stacking'):
+        started = time.time()
+        ensemble = build_ensemble(result.members, valid_targets, method=method, seed=args.seed)
+        seconds = time.time() - started
+        table.append(dict(name=f'ensemble {method}', **scores(ensemble.valid_probs, ensemble.test_probs),
+                          gain_over_best_member=test_accuracy(ensemble.test_probs, targets) - best_test,
+                          build_seconds=round(seconds, 2),
+                          weights=' '.join(f'{w:.2f}' for w in ensemble.weights)))
+    shown = pd.DataFrame(table).set_index('name')
+    print(shown.to_string(float_format=lambda v: f'{v:.4f}', na_rep=''))
+    print(f'\nbest member by validation accuracy: {best.name} (test accuracy {best_test:.4f}); '
+          f'weights are in member order: {", ".join(m.name for m in result.members)}')
+
+
+if __name__ == '__main__':
+    main()
