@@ -6,8 +6,10 @@ log-loss next to the best single member's (the best by validation accuracy, as a
 
     python bench/ensembles.py                                   # 500 train, 200 valid, 200 test images per class
     python bench/ensembles.py --train 300 --archs simple_cnn,resnet10t --stages 32:4
+    python bench/ensembles.py --run /tmp/.../run                # the ensembles again, on an earlier run's members
 """
 import argparse
+import json
 import tempfile
 import time
 import warnings
@@ -19,10 +21,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from imgclf.data import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, read_fashion_mnist
+from imgclf.data import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, from_folder, read_fashion_mnist
 from imgclf.ensemble import build_ensemble, mean_log_loss, test_accuracy, test_targets
 from imgclf.pipeline import run
-from imgclf.train import Recipe, parse_stages
+from imgclf.train import Recipe, load_member, parse_stages
 
 ARCHS = 'simple_cnn,simple_cnn_bn_dropout,simple_cnn_tanh,resnet10t,resnet18'
 
@@ -54,28 +56,36 @@ def main():
     parser.add_argument('--archs', default=ARCHS)
     parser.add_argument('--stages', default='32:6')
     parser.add_argument('--seed', type=int, default=42)
+    parser.add_argument('--run', type=Path, help="reuse the members of an earlier run of this script (its printed run folder)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp())
-    data = subset_folder(work/'data', args.train, args.valid, args.test, args.seed)
-    recipe = Recipe.quick(archs=args.archs.split(','), stages=parse_stages(args.stages), pretrained=False, seed=args.seed)
-    started = time.time()
-    result = run(recipe, data, work/'run', quiet=True)
-    print(f'Fashion-MNIST subset: {args.train} train, {args.valid} valid, {args.test} test images per class; '
-          f'members trained in {time.time() - started:.0f} s\n')
+    if args.run is None:
+        work = Path(tempfile.mkdtemp())
+        data = subset_folder(work/'data', args.train, args.valid, args.test, args.seed)
+        recipe = Recipe.quick(archs=args.archs.split(','), stages=parse_stages(args.stages), pretrained=False, seed=args.seed)
+        started = time.time()
+        result = run(recipe, data, work/'run', quiet=True)
+        members, source = result.members, result.source
+        print(f'Fashion-MNIST subset: {args.train} train, {args.valid} valid, {args.test} test images per class; '
+              f'members trained in {time.time() - started:.0f} s (run folder {work/"run"})\n')
+    else:
+        summary = json.loads((args.run/'summary.json').read_text())
+        source = from_folder(summary['data']['root'], quiet=True)
+        members = [load_member(args.run/'members'/m['name']) for m in summary['members']]
+        print(f'members of {args.run}: {", ".join(m.name for m in members)}\n')
 
-    source, targets = result.source, test_targets(result.source)
+    targets = test_targets(source)
     valid_targets = np.array([source.classes.index(label) for label in source.valid.label])
     rows, test_rows = targets
     def scores(valid_probs, test_probs):
         return dict(valid_accuracy=float((valid_probs.argmax(1) == valid_targets).mean()), test_accuracy=test_accuracy(test_probs, targets),
                     test_log_loss=mean_log_loss(test_probs[rows], test_rows))
-    table = [dict(name=m.name, **scores(m.valid_probs, m.test_probs)) for m in result.members]
-    best = max(result.members, key=lambda m: m.valid_accuracy)
+    table = [dict(name=m.name, **scores(m.valid_probs, m.test_probs)) for m in members]
+    best = max(members, key=lambda m: m.valid_accuracy)
     best_test = test_accuracy(best.test_probs, targets)
     for method in ('weighted', 'greedy', 'stacking'):
         started = time.time()
-        ensemble = build_ensemble(result.members, valid_targets, method=method, seed=args.seed)
+        ensemble = build_ensemble(members, valid_targets, method=method, seed=args.seed)
         seconds = time.time() - started
         table.append(dict(name=f'ensemble {method}', **scores(ensemble.valid_probs, ensemble.test_probs),
                           gain_over_best_member=test_accuracy(ensemble.test_probs, targets) - best_test,
@@ -84,7 +94,7 @@ def main():
     shown = pd.DataFrame(table).set_index('name')
     print(shown.to_string(float_format=lambda v: f'{v:.4f}', na_rep=''))
     print(f'\nbest member by validation accuracy: {best.name} (test accuracy {best_test:.4f}); '
-          f'weights are in member order: {", ".join(m.name for m in result.members)}')
+          f'weights are in member order: {", ".join(m.name for m in members)}')
 
 
 if __name__ == '__main__':

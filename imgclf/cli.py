@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['build_parser', 'recipe_from_args', 'main']
+__all__ = ['build_parser', 'recipe_from_args', 'predict_command', 'main']
 
 # %% ../nbs/09_cli.ipynb #be80c6f8
 def _weights_option(text: str) -> tuple[str, str]:
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.add_argument('--tta', action='store_true', help='test-time augmentation when predicting')
     experiments.add_argument('--ensemble', choices=('weighted', 'stacking', 'greedy'),
                              help='weighted: by valid accuracy (default); stacking: a cross-fitted linear layer; greedy: Caruana selection')
+    train.add_argument('--no-fastai-export', dest='fastai_export', action='store_false', default=None,
+                       help="do not write fastai's export.pkl per member")
     experiments.add_argument('--final-fit', action='store_true', help='refit the ensemble\'s members on train and valid before predicting test')
     train.add_argument('--quiet', action='store_true', help='print nothing but errors')
     explore = commands.add_parser('explore', help='explore a dataset before training: counts, samples, sizes, duplicates and leakage',
@@ -74,6 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser('report', help='rebuild report.html of a finished run',
                                  description='Rebuild RUN_DIR/report.html from its summary.json, metrics.json and figures/.')
     report.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='the folder of a finished run')
+    predict = commands.add_parser('predict', help="label images with a finished run's ensemble",
+                                  description='Predict files, folders (searched recursively) or CSV files of paths with the ensemble of '
+                                              'RUN_DIR, and write the same table as a run\'s predictions.csv (to stdout without --out). '
+                                              'Files that cannot be read are listed on stderr and left out.')
+    predict.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='the folder of a finished run')
+    predict.add_argument('paths', nargs='+', metavar='PATH', help='image files, folders, or CSV files whose file column lists images')
+    predict.add_argument('--out', type=Path, help='CSV file to write (default: print the CSV)')
+    predict.add_argument('--tta', action='store_true', help='average each image with its mirror image')
+    predict.add_argument('--onnx', action='store_true', help="use ONNX Runtime on RUN_DIR/onnx/ (see imgclf export) instead of PyTorch")
+    predict.add_argument('--batch-size', type=int, default=64, help='images per batch (default 64)')
+    predict.add_argument('--quiet', action='store_true', help='no progress bar, no summary line')
+    export = commands.add_parser('export', help='export a finished run: its model files, or ONNX',
+                                 description='With --onnx: write each member and the whole ensemble (one graph that outputs the '
+                                             'weighted, or stacked, probabilities) as ONNX files, with model.json beside them. '
+                                             'Without: copy only what rebuilds the ensemble (model.json, summary.json, '
+                                             'MODEL_CARD.md, the safetensors weights) into --out.')
+    export.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='the folder of a finished run')
+    export.add_argument('--onnx', action='store_true', help='export to ONNX')
+    export.add_argument('--out', type=Path, help='folder to write (with --onnx, default: RUN_DIR/onnx)')
+    serve = commands.add_parser('serve', help="a web demo of a finished run's ensemble (Gradio)",
+                                description='Serve a page where an image can be dropped or uploaded and the top five labels are '
+                                            'shown. Needs pip install "imgclf[app]".')
+    serve.add_argument('run_dir', type=Path, metavar='RUN_DIR', help='the folder of a finished run')
+    serve.add_argument('--port', type=int, default=7860, help='port (default 7860)')
+    serve.add_argument('--host', default='127.0.0.1', help='address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for all)')
+    serve.add_argument('--onnx', action='store_true', help='run the model on ONNX Runtime (RUN_DIR/onnx/) instead of PyTorch')
     return parser
 
 # %% ../nbs/09_cli.ipynb #7d71466d
@@ -89,6 +117,7 @@ def recipe_from_args(args: argparse.Namespace):
     if args.pretrained is not None: recipe.pretrained = args.pretrained
     for flag in ('tensorboard', 'tta', 'final_fit'):
         if getattr(args, flag): setattr(recipe, flag, True)
+    if args.fastai_export is False: recipe.fastai_export = False
     for name in ('lr', 'bs', 'seed', 'freeze_epochs', 'valid_pct', 'threshold', 'workers', 'mode', 'loss', 'binary_threshold',
                  'optimizer', 'momentum', 'schedule', 'step_size', 'gamma', 'label_smoothing', 'mixup', 'cutmix', 'ensemble'):
         if getattr(args, name) is not None: setattr(recipe, name, getattr(args, name))
@@ -103,6 +132,28 @@ def recipe_from_args(args: argparse.Namespace):
     return recipe.check()
 
 # %% ../nbs/09_cli.ipynb #5b03a476
+def predict_command(args: argparse.Namespace) -> int:
+    "`imgclf predict`: predict the paths, write or print the CSV, list the unreadable files on stderr."
+    from imgclf.preprocess import ModelFileError
+    if args.onnx:
+        from imgclf.runtime import OnnxEnsemble
+        model = OnnxEnsemble(args.run_dir)
+    else:
+        from imgclf.inference import load_ensemble
+        model = load_ensemble(args.run_dir)
+    from imgclf.runtime import predict_paths    # with --onnx, nothing here imports PyTorch
+    table, unreadable = predict_paths(model, args.paths, args.tta, args.batch_size, args.quiet)
+    for name, reason in unreadable: print(f'imgclf: warning: left out {reason}', file=sys.stderr)
+    if not len(table) and unreadable: raise ModelFileError('None of the files could be read as images.')
+    if args.out is None: sys.stdout.write(table.to_csv(index=False))
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = args.out.with_name(args.out.name + '.tmp')
+        temporary.write_text(table.to_csv(index=False))
+        temporary.replace(args.out)
+        if not args.quiet: print(f'wrote {args.out}: {len(table)} images' + (f', {len(unreadable)} unreadable left out' if unreadable else ''))
+    return 0
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f'imgclf: warning: {message}', file=sys.stderr if file is None else file, flush=True)
 
@@ -114,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from imgclf.data import ImgclfError
+    from imgclf.preprocess import ModelFileError
+    try: from imgclf.data import ImgclfError
+    except ImportError: ImgclfError = ModelFileError   # a deployment without PyTorch: the ONNX commands still work
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
@@ -127,8 +180,23 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'report':
             from imgclf.report import write_report
             print(f'wrote {write_report(args.run_dir)}')
+        elif args.command == 'predict': return predict_command(args)
+        elif args.command == 'export':
+            from imgclf.inference import export_model, export_onnx
+            if args.onnx:
+                written = export_onnx(args.run_dir, args.out)
+                print(f'wrote {len(written)} ONNX files into {written[0].parent}: ' + ', '.join(p.name for p in written))
+            else:
+                if args.out is None: raise ImgclfError('imgclf export RUN_DIR --out DIR copies the model (safetensors and model.json); '
+                                                       'add --onnx for ONNX files.')
+                written = export_model(args.run_dir, args.out)
+                print(f'wrote {len(written)} files into {args.out}: the manifest, the summary, the model card and the weights')
+        elif args.command == 'serve':
+            from imgclf.serve import serve
+            print(f'serving {args.run_dir} on http://{args.host}:{args.port} (Ctrl+C stops it)', flush=True)
+            serve(args.run_dir, args.port, args.host, 'onnx' if args.onnx else 'torch')
         return 0
-    except ImgclfError as e:
+    except (ImgclfError, ModelFileError) as e:
         print(f'imgclf: error: {e}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

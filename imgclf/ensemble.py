@@ -92,6 +92,7 @@ class Stacker:
     "A fitted linear layer over the members' logits: softmax(features @ coef.T + intercept)."
     coef: np.ndarray        # classes × features
     intercept: np.ndarray   # classes
+    scale: np.ndarray | None = None  # each feature's spread when fitted: |coef × scale| is the weight the layer gives it
 
     def predict(self, probs: list[np.ndarray]) -> np.ndarray:
         "Class probabilities for the members' probabilities `probs`."
@@ -107,12 +108,15 @@ def fit_stacker(features: np.ndarray, targets: np.ndarray, n_classes: int, C: fl
     coef, intercept = np.zeros((n_classes, features.shape[1])), np.full(n_classes, -30.0)
     if len(present) == 1: intercept[present[0]] = 0.0
     else:
-        model = LogisticRegression(C=C, max_iter=2000).fit(features, targets)
+        mean, scale = features.mean(0), np.maximum(features.std(0), 1e-2)   # standardised (a near-constant member not blown up):
+                                                                          # L-BFGS converges, and C means the same on any data
+        model = LogisticRegression(C=C, max_iter=2000).fit((features - mean) / scale, targets)
+        rows, offsets = model.coef_ / scale, model.intercept_ - (model.coef_ * mean / scale).sum(1)   # back to raw features
         if len(present) == 2:   # scikit-learn keeps one row for two classes: the softmax of [0, z] is the sigmoid of z
-            coef[present] = np.stack([np.zeros(features.shape[1]), model.coef_[0]])
-            intercept[present] = [0.0, model.intercept_[0]]
-        else: coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
-    return Stacker(coef, intercept)
+            coef[present] = np.stack([np.zeros(features.shape[1]), rows[0]])
+            intercept[present] = [0.0, offsets[0]]
+        else: coef[model.classes_], intercept[model.classes_] = rows, offsets
+    return Stacker(coef, intercept, scale if len(present) > 1 else np.ones(features.shape[1]))
 
 def _stacker_probs(stacker: Stacker, features: np.ndarray) -> np.ndarray:
     scores = features @ stacker.coef.T + stacker.intercept
@@ -180,7 +184,7 @@ def build_ensemble(members: list[Member], valid_targets: np.ndarray,
         fold_rows = stacking_folds(valid_targets, folds, seed)
         valid_probs = cross_fit(features, valid_targets, n_classes, fold_rows)
         stacker = fit_stacker(features, valid_targets, n_classes)
-        share = np.abs(stacker.coef).reshape(n_classes, len(members), -1).sum((0, 2))
+        share = np.abs(stacker.coef * stacker.scale).reshape(n_classes, len(members), -1).sum((0, 2))
         weights = share / share.sum() if share.sum() > 0 else np.full(len(members), 1 / len(members))
         selected = [True] * len(members)
         details = dict(folds=folds, coef=stacker.coef.tolist(), intercept=stacker.intercept.tolist(),

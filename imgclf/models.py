@@ -27,7 +27,8 @@ from .optim import accuracy_metric, loss_function, n_outputs
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'NAMED_ARCHITECTURES', 'check_architecture', 'WeightsUnavailableError', 'has_pretrained',
            'pretrained_stats', 'cached_weights', 'hub_reachable', 'WeightsChoice', 'resolve_weights', 'read_weights',
-           'create_model', 'fits_input', 'check_input_size', 'member_learner', 'body_state_dict', 'rebuild_model']
+           'create_model', 'fits_input', 'check_input_size', 'body_head_splitter', 'member_learner', 'body_state_dict',
+           'rebuild_model']
 
 # %% ../nbs/01_models.ipynb #45444f8f
 ARCHITECTURES = ['vgg19_bn', 'resnet34', 'densenet121', 'efficientnet_b0']  # the CIFAR-10 ensemble recipe's four
@@ -209,6 +210,10 @@ def check_input_size(model: nn.Module, arch: str, size: int):
     raise ImgclfError(f'{arch} cannot take {size} px images.{hint}')
 
 # %% ../nbs/01_models.ipynb #49afb68e
+def body_head_splitter(model: nn.Module) -> list[list]:
+    "fastai parameter groups for a `nn.Sequential(body, head)`: the body's, then the head's (a named function, so fastai's export can pickle it)."
+    return [list(model[0].parameters()), list(model[1].parameters())]
+
 def member_learner(dls,                      # fastai DataLoaders, from `imgclf.data.dataloaders`
                    arch: str,
                    choice: WeightsChoice | None = None,
@@ -229,9 +234,7 @@ def member_learner(dls,                      # fastai DataLoaders, from `imgclf.
     n_out = n_outputs(loss, len(dls.vocab))
     common = dict(loss_func=loss_function(loss, len(dls.vocab), label_smoothing, threshold), metrics=accuracy_metric(loss, threshold),
                   opt_func=opt_func, wd=weight_decay, path=Path(path), cbs=cbs, train_bn=train_bn)
-    if is_cnn_architecture(arch):
-        model = create_cnn(arch, n_out, size=size)
-        return Learner(dls, model, splitter=lambda m: [list(m[0].parameters()), list(m[1].parameters())], **common)
+    if is_cnn_architecture(arch): return Learner(dls, create_cnn(arch, n_out, size=size), splitter=body_head_splitter, **common)
     extra = {}
     if choice.file is not None:
         read_weights(choice.file, arch)  # check the file fits before timm loads it

@@ -20,7 +20,8 @@ from .ensemble import (Ensemble, build_ensemble, predictions_table, summary_dict
                              write_predictions, write_summary)
 from .evaluate import run_metrics, write_metrics
 from .figures import write_figures, write_label_errors
-from .report import write_report
+from .preprocess import write_manifest
+from .report import write_model_card, write_report
 from .models import check_input_size, create_model, resolve_weights
 from .optim import n_outputs
 from .train import Member, Recipe, refit_member, train_member
@@ -68,7 +69,8 @@ def check_data(recipe: Recipe, source: ImageSource):
         raise ImgclfError(f'--ensemble stacking cross-fits {recipe.stacking_folds} folds of the validation set, which has only '
                           f'{len(source.valid)} images: use more validation images, or another --ensemble.')
 
-_OUTPUTS = ('summary.json', 'predictions.csv', 'metrics.json', 'report.html', 'figures', 'members')
+_OUTPUTS = ('summary.json', 'predictions.csv', 'metrics.json', 'report.html', 'figures', 'members', 'model.json', 'MODEL_CARD.md',
+            'onnx', 'tensorboard')
 
 def prepare_out(out: Path) -> Path:
     "Create `out`, or empty the outputs of an earlier run in it; refuse a folder that holds anything else."
@@ -194,9 +196,11 @@ def run(recipe: Recipe | None = None,           # default: `default_recipe()` fo
     if recipe.final_fit: add_final_fit(summary, refits, validation_phase_test, source, ensemble.binary_threshold)
     summary['versions'] = versions()
     write_summary(out/'summary.json', summary)
+    write_manifest(out, summary)
     write_figures(out, source, members, ensemble, summary)
     write_label_errors(out, source, members, ensemble)
     write_report(out)
+    write_model_card(out)
     result = Run(out, recipe, source, members, ensemble, summary)
     say('\n' + format_table(result.table()))
     say(f'\nwrote {out/"summary.json"}, {out/"report.html"}' + (f' and {out/"predictions.csv"}' if source.test_files else ' (no test images: no predictions)'))

@@ -13,7 +13,8 @@ from pathlib import Path
 from .data import ImgclfError, write_atomic
 
 # %% auto #0
-__all__ = ['IMAGE_CHECK_SCRIPT', 'members_table', 'ensemble_note', 'report_html', 'write_report', 'chromium_image_counts']
+__all__ = ['IMAGE_CHECK_SCRIPT', 'members_table', 'ensemble_note', 'report_html', 'write_report', 'chromium_image_counts',
+           'model_card', 'write_model_card']
 
 # %% ../nbs/06_report.ipynb #b742f81c
 _STYLE = '''body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -126,3 +127,70 @@ def chromium_image_counts(page: Path | str, browser: str | None = None, timeout:
     if not all(counts.values()): raise ImgclfError(f'Chromium did not run the page\'s check on {page}.')
     images, loaded = int(counts['images'].group(1)), int(counts['loaded'].group(1))
     return images, loaded
+
+# %% ../nbs/06_report.ipynb #cea45164
+def _markdown_table(head: list[str], rows: list[list]) -> str:
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    return '\n'.join(lines + ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows])
+
+def model_card(summary: dict, metrics: dict | None = None) -> str:
+    "The run's model card in Markdown: data, classes, recipe, members, metrics and limits."
+    data, recipe, e = summary['data'], summary['recipe'], summary['ensemble']
+    members = summary['members']
+    sizes = sorted({m['size'] for m in members})
+    split = 'test' if (metrics or {}).get('test') else 'valid'
+    scores = ((metrics or {}).get(split) or {}).get('ensemble') or {}
+    per_class = scores.get('per_class', {})
+    weakest = sorted(per_class, key=lambda c: per_class[c]['recall'])[:3]
+    fmt = lambda v: '' if v is None else f'{v:.4f}'
+    lines = [f"# Model card: {data['name'] or 'imgclf run'}", '',
+             f"An image classifier made by imgclf {summary.get('versions', {}).get('imgclf', '')}: "
+             f"an ensemble of {len(members)} members ({e['method']}) that gives each image one of {len(data['classes'])} labels.", '',
+             '## Classes', '', ', '.join(data['classes']), '',
+             '## Data', '',
+             f"{data['train']} training and {data['valid']} validation images, and {data['test']} test images"
+             + (' with known labels' if data['test_labelled'] else ' without labels') + f", from `{data['root']}`."
+             + (f" {len(data['unreadable'])} unreadable files were left out." if data['unreadable'] else ''), '',
+             '## Recipe', '',
+             f"Architectures: {', '.join(recipe['archs'])}; stages {', '.join(str(s['size']) + ' px x ' + str(s['epochs']) for s in recipe['stages'])}; "
+             f"pretrained: {recipe['pretrained']}; mode {recipe.get('mode', 'finetune')}; loss {recipe.get('loss', 'ce')}; "
+             f"optimiser {recipe.get('optimizer', 'adam')}, schedule {recipe.get('schedule', 'one_cycle')}; seed {recipe['seed']}"
+             + ('; members refitted on train and valid (final fit)' if summary.get('final_fit') else '') + '.',
+             'The whole recipe is in `summary.json`; `imgclf train --recipe summary.json` repeats the run.', '',
+             '## Members', '',
+             _markdown_table(['member', 'architecture', 'mode', 'pretrained', 'input', 'valid accuracy', 'test accuracy', 'weight'],
+                             [[m['name'], m['arch'], m.get('mode', 'finetune'), 'yes' if m['pretrained'] else 'no', f"{m['size']} px",
+                               fmt(m['valid_accuracy']), fmt(m.get('test_accuracy')), f"{m['weight']:.3f}"] for m in members]), '',
+             '## Metrics', '',
+             f"Ensemble: validation accuracy {fmt(e['valid_accuracy'])}"
+             + (f" ({e['valid_accuracy_kind']})" if e.get('valid_accuracy_kind') else '')
+             + (f", test accuracy {fmt(e.get('test_accuracy'))}" if e.get('test_accuracy') is not None else '') + '.']
+    if scores:
+        lines += [f"On the {split} set: macro F1 {fmt(scores['macro_avg']['f1'])}, log-loss {fmt(scores['log_loss'])}; "
+                  f"the classes it finds least often (recall): "
+                  + ', '.join(f"{c} {per_class[c]['recall']:.2f}" for c in weakest) + '.', '',
+                  'Per-class precision, recall and F1 are in `metrics.json`.']
+    lines += ['', '## Limits', '',
+              f"- It was trained and evaluated on images resized to {', '.join(f'{s} px' for s in sizes)} (a centred square crop). "
+              'Detail finer than that is lost, and images very unlike the training images in framing or resolution may be misread.',
+              f"- It knows only these {len(data['classes'])} classes and always answers with one of them: an image of anything "
+              'else still gets a label, often with a high probability. Check the probability, not only the label.',
+              f"- It has seen {data['train'] + data['valid']} labelled images from one source; its accuracy holds only for images "
+              'like them (same kind of camera, background, lighting and subjects).']
+    if weakest: lines.append(f"- It is weakest on {', '.join(weakest)}; treat those labels with most care.")
+    if not any(m['pretrained'] for m in members): lines.append('- Every member was trained from scratch (no pretrained weights).')
+    lines += ['', '## Use', '', '```sh', 'imgclf predict RUN_DIR images/ --out predictions.csv   # a folder, files or a CSV of paths',
+              'imgclf export RUN_DIR --onnx                            # ONNX files for ONNX Runtime', 'imgclf serve RUN_DIR                                    # a web demo on http://127.0.0.1:7860',
+              '```', '', 'In Python: `imgclf.runtime.Predictor(RUN_DIR).predict(image)`. The weights are safetensors files and `model.json` '
+              'describes the ensemble: loading them runs no code. `members/<name>/export.pkl` is fastai\'s own export, a pickle: '
+              'load it only if you trust where it came from.']
+    if summary.get('versions'):
+        lines += ['', '## Versions', '', ', '.join(f'{k} {v}' for k, v in summary['versions'].items())]
+    return '\n'.join(lines) + '\n'
+
+def write_model_card(run_dir: Path | str) -> Path:
+    "Write `run_dir/MODEL_CARD.md` (atomically) from its `summary.json` and `metrics.json`."
+    run_dir = Path(run_dir)
+    if not (run_dir/'summary.json').exists(): raise ImgclfError(f'{run_dir} has no summary.json: give the folder of a finished imgclf run.')
+    metrics = json.loads((run_dir/'metrics.json').read_text()) if (run_dir/'metrics.json').exists() else None
+    return write_atomic(run_dir/'MODEL_CARD.md', model_card(json.loads((run_dir/'summary.json').read_text()), metrics))

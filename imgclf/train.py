@@ -96,6 +96,7 @@ class Recipe:
     stacking_folds: int = 5            # stacking: cross-fitting folds over the validation set
     greedy_rounds: int = 25            # greedy: forward-selection steps (members may be picked more than once)
     final_fit: bool = False            # refit the selected members on train and valid together before predicting test
+    fastai_export: bool = True         # also write fastai's `learn.export()` pickle per member (for trusted use only)
 
     def __post_init__(self):
         if isinstance(self.stages, str): self.stages = parse_stages(self.stages)
@@ -301,6 +302,20 @@ def predict_probs(learn, files: list[Path] | None = None, tta: bool = False) -> 
     return class_probabilities(probs.float().numpy())
 
 # %% ../nbs/02_train.ipynb #81e0afc8
+def _fastai_export(learn, path: Path, board=None) -> bool:
+    "fastai's `learn.export()` to `path`, atomically, without this run's own callbacks; a warning, not an error, if fastai cannot pickle it."
+    if board is not None: learn.remove_cb(board)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + '.tmp')
+    try: learn.export(temporary.resolve())
+    except Exception as e:   # e.g. plum-dispatch 2.10.1, whose functions cannot be pickled (beartype/plum#322)
+        temporary.unlink(missing_ok=True)
+        warnings.warn(f'fastai\'s export.pkl was not written for {path.parent.name} ({type(e).__name__}: {e}); the safetensors '
+                      'weights and model.json are complete. With plum-dispatch 2.10.1, pip install "plum-dispatch<2.10" fixes it.')
+        return False
+    temporary.replace(path)
+    return True
+
 def train_member(source: ImageSource,
                  arch: str,
                  recipe: Recipe,
@@ -349,7 +364,8 @@ def train_member(source: ImageSource,
             _say(quiet, f'{name}: learning rate {lr:.2e}' + (' (lr_find)' if recipe.lr is None else ''))
             tracker = EpochTracker(say=None if quiet or bars else (lambda line: print(f'{name}: {line}', flush=True)))
             learn.add_cb(tracker)
-            if recipe.tensorboard and out is not None: learn.add_cb(tensorboard_callback(Path(out).parent/'tensorboard'/name))
+            board = tensorboard_callback(Path(out).parent/'tensorboard'/name) if recipe.tensorboard and out is not None else None
+            if board is not None: learn.add_cb(board)
             mixing = mix_callbacks(recipe.mixup, recipe.cutmix, recipe.loss)
             learn.add_cbs(mixing)
             timings['train'] = time.time()
@@ -365,6 +381,7 @@ def train_member(source: ImageSource,
             test_probs = predict_probs(learn, source.test_paths, tta=recipe.tta)
             train_probs = predict_probs(learn, [source.root/f for f in source.train.file]) if predict_train else None
             timings['predict'] = time.time() - timings['predict']
+            if out is not None and recipe.fastai_export: _fastai_export(learn, Path(out)/name/'export.pkl', board)
         finally:
             for c in reversed(contexts): c.__exit__(None, None, None)
     valid_targets = np.array([source.classes.index(l) for l in source.valid.label])
@@ -439,9 +456,9 @@ def refit_member(source: ImageSource, member: Member, recipe: Recipe,
     again = replace(recipe, stages=stages, freeze_epochs=freeze, lr=member.lr)
     _say(quiet, f'{member.name}: final fit on train and valid, ' + ', '.join(f'{s.size} px x {s.epochs}' for s in stages)
          + (f' after {freeze} frozen' if freeze else '') + f', learning rate {member.lr:.2e}')
-    final = train_member(merged_source(source), member.arch, again, out=None, name='final', quiet=quiet, device=device,
-                         seed=member.seed, mode=member.mode, keep='last', predict_train=False, stats=tuple(member.stats))
-    final.lr_found = False
+    final = train_member(merged_source(source), member.arch, again, out=None, name=f'{member.name} (final fit)', quiet=quiet,
+                         device=device, seed=member.seed, mode=member.mode, keep='last', predict_train=False, stats=tuple(member.stats))
+    final.name, final.lr_found = 'final', False
     if out is not None:
         save_member(final, Path(out)/member.name)
         final.weights_file = f'{Path(out).name}/{member.name}/final/weights.safetensors'
