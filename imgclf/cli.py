@@ -134,7 +134,7 @@ def recipe_from_args(args: argparse.Namespace):
 # %% ../nbs/09_cli.ipynb #5b03a476
 def predict_command(args: argparse.Namespace) -> int:
     "`imgclf predict`: predict the paths, write or print the CSV, list the unreadable files on stderr."
-    from imgclf.preprocess import ModelFileError
+    from imgclf.preprocess import IMAGE_SUFFIXES, ModelFileError
     if args.onnx:
         from imgclf.runtime import OnnxEnsemble
         model = OnnxEnsemble(args.run_dir)
@@ -145,6 +145,8 @@ def predict_command(args: argparse.Namespace) -> int:
     table, unreadable = predict_paths(model, args.paths, args.tta, args.batch_size, args.quiet)
     for name, reason in unreadable: print(f'imgclf: warning: left out {reason}', file=sys.stderr)
     if not len(table) and unreadable: raise ModelFileError('None of the files could be read as images.')
+    if not len(table): raise ModelFileError(f'No image files in {" ".join(map(str, args.paths))}: give image files, folders holding '
+                                            f'images ({", ".join(sorted(IMAGE_SUFFIXES))}) or a CSV of paths.')
     if args.out is None: sys.stdout.write(table.to_csv(index=False))
     else:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,13 @@ import pandas as pd
 
 from .data import ImageSource, ImgclfError, write_atomic
 from .optim import predicted_classes
+from .preprocess import stacked_probabilities, stacking_features   # the same arithmetic the torch-free runtime uses
 from .train import ENSEMBLE_METHODS, Member, Recipe
 
 # %% auto #0
 __all__ = ['select_members', 'ensemble_weights', 'soft_vote', 'accuracy_score', 'mean_log_loss', 'greedy_weights',
-           'stacking_features', 'stacking_folds', 'Stacker', 'fit_stacker', 'cross_fit', 'Ensemble', 'build_ensemble',
-           'test_targets', 'test_accuracy', 'predictions_table', 'write_predictions', 'summary_dict', 'write_summary']
+           'stacking_folds', 'Stacker', 'fit_stacker', 'cross_fit', 'Ensemble', 'build_ensemble', 'test_targets',
+           'test_accuracy', 'predictions_table', 'write_predictions', 'summary_dict', 'write_summary']
 
 # %% ../nbs/03_ensemble.ipynb #c04089de
 def select_members(accuracies: list[float],   # each member's validation accuracy
@@ -74,10 +75,6 @@ def greedy_weights(probs: list[np.ndarray],   # each member's validation probabi
     return counts / rounds
 
 # %% ../nbs/03_ensemble.ipynb #1549b8af
-def stacking_features(probs: list[np.ndarray]) -> np.ndarray:
-    "The members' logits side by side: log-probabilities (clipped at 1e-7), N × (members × classes)."
-    return np.concatenate([np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1)) for p in probs], axis=1)
-
 def stacking_folds(targets: np.ndarray, folds: int = 5, seed: int = 0) -> list[np.ndarray]:
     "The row numbers of each fold, stratified by class when every class has at least `folds` rows."
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -96,10 +93,7 @@ class Stacker:
 
     def predict(self, probs: list[np.ndarray]) -> np.ndarray:
         "Class probabilities for the members' probabilities `probs`."
-        scores = stacking_features(probs) @ self.coef.T + self.intercept
-        scores -= scores.max(1, keepdims=True)
-        exp = np.exp(scores)
-        return (exp / exp.sum(1, keepdims=True)).astype(np.float32)
+        return stacked_probabilities(stacking_features(probs), self.coef, self.intercept)
 
 def fit_stacker(features: np.ndarray, targets: np.ndarray, n_classes: int, C: float = 1.0) -> Stacker:
     "Fit the linear layer on `features` (N×F) and `targets`; classes absent from `targets` get a probability near zero."
@@ -119,9 +113,7 @@ def fit_stacker(features: np.ndarray, targets: np.ndarray, n_classes: int, C: fl
     return Stacker(coef, intercept, scale if len(present) > 1 else np.ones(features.shape[1]))
 
 def _stacker_probs(stacker: Stacker, features: np.ndarray) -> np.ndarray:
-    scores = features @ stacker.coef.T + stacker.intercept
-    exp = np.exp(scores - scores.max(1, keepdims=True))
-    return exp / exp.sum(1, keepdims=True)
+    return stacked_probabilities(features, stacker.coef, stacker.intercept)
 
 def cross_fit(features: np.ndarray, targets: np.ndarray, n_classes: int, folds: list[np.ndarray], C: float = 1.0) -> np.ndarray:
     "Out-of-fold probabilities: each fold's rows predicted by a layer fitted on the other folds only."

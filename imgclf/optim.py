@@ -5,7 +5,6 @@
 # %% ../nbs/01b_optim.ipynb #6e7a5746
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import numpy as np
@@ -17,11 +16,12 @@ from fastai.metrics import accuracy
 from fastai.optimizer import SGD, Adam, RMSProp
 
 from .data import ImgclfError
+from .preprocess import decide
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'LOSSES', 'optimizer', 'step_schedule', 'group_rates', 'fit_epochs', 'fine_tune_epochs',
-           'n_outputs', 'loss_function', 'binary_accuracy', 'accuracy_metric', 'class_probabilities',
-           'predicted_classes', 'mix_callbacks']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'LOSSES', 'predicted_classes', 'optimizer', 'step_schedule', 'group_rates', 'fit_epochs',
+           'fine_tune_epochs', 'n_outputs', 'loss_function', 'binary_accuracy', 'accuracy_metric',
+           'class_probabilities', 'mix_callbacks']
 
 # %% ../nbs/01b_optim.ipynb #73b9a131
 OPTIMIZERS = ('adam', 'sgd', 'rmsprop')
@@ -113,11 +113,7 @@ def class_probabilities(probs: np.ndarray) -> np.ndarray:
     probs = np.asarray(probs, dtype=np.float32)
     return np.concatenate([1 - probs, probs], axis=1) if probs.ndim == 2 and probs.shape[1] == 1 else probs
 
-def predicted_classes(probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    "Each row's class: for two classes, the second when its probability is at least `threshold`; else the most probable."
-    probs = np.asarray(probs)
-    if probs.ndim == 2 and probs.shape[1] == 2: return (probs[:, 1] >= threshold).astype(int)
-    return probs.argmax(1)
+predicted_classes = decide   # `imgclf.preprocess.decide`: the one decision rule, shared with the torch-free runtime
 
 # %% ../nbs/01b_optim.ipynb #656f4612
 def mix_callbacks(mixup: float = 0.0, cutmix: float = 0.0, loss: str = 'ce') -> list:

@@ -15,8 +15,8 @@ from PIL import Image, UnidentifiedImageError
 
 # %% auto #0
 __all__ = ['MANIFEST', 'MANIFEST_FORMAT', 'IMAGE_SUFFIXES', 'ModelFileError', 'manifest_from_summary', 'read_manifest',
-           'write_manifest', 'read_image', 'center_square', 'preprocess', 'collect_paths', 'combine_probabilities',
-           'decide', 'top_k']
+           'write_manifest', 'read_image', 'center_square', 'preprocess', 'collect_paths', 'stacking_features',
+           'stacked_probabilities', 'combine_probabilities', 'decide', 'top_k']
 
 # %% ../nbs/10_preprocess.ipynb #a80a97f4
 MANIFEST = 'model.json'
@@ -121,21 +121,27 @@ def collect_paths(inputs: list[str | Path]) -> list[tuple[Path, str]]:
     return list(found.items())
 
 # %% ../nbs/10_preprocess.ipynb #b6f8eb3f
+def stacking_features(probs: list[np.ndarray]) -> np.ndarray:
+    "The members' logits side by side: log-probabilities (clipped at 1e-7), N × (members × classes)."
+    return np.concatenate([np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1)) for p in probs], axis=1)
+
+def stacked_probabilities(features: np.ndarray, coef, intercept) -> np.ndarray:
+    "The stacking layer's output: softmax(features @ coef.T + intercept), float32."
+    scores = features @ np.asarray(coef).T + np.asarray(intercept)
+    exp = np.exp(scores - scores.max(1, keepdims=True))
+    return (exp / exp.sum(1, keepdims=True)).astype(np.float32)
+
 def combine_probabilities(manifest: dict, probs: list[np.ndarray]) -> np.ndarray:
     "The ensemble's class probabilities from each member's (N×C, in the manifest's member order)."
     combine = manifest['combine']
-    if combine['method'] == 'stacking':
-        features = np.concatenate([np.log(np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1)) for p in probs], axis=1)
-        scores = features @ np.asarray(combine['coef']).T + np.asarray(combine['intercept'])
-        exp = np.exp(scores - scores.max(1, keepdims=True))
-        return (exp / exp.sum(1, keepdims=True)).astype(np.float32)
+    if combine['method'] == 'stacking': return stacked_probabilities(stacking_features(probs), combine['coef'], combine['intercept'])
     weights = np.asarray([m['weight'] for m in manifest['members']], dtype=np.float64)
     return np.tensordot(weights, np.stack(probs).astype(np.float64), axes=1).astype(np.float32)
 
 def decide(probs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     "Each row's class index: for two classes the second when its probability is at least `threshold`, else the most probable."
     probs = np.asarray(probs)
-    return (probs[:, 1] >= threshold).astype(int) if probs.shape[1] == 2 else probs.argmax(1)
+    return (probs[:, 1] >= threshold).astype(int) if probs.ndim == 2 and probs.shape[1] == 2 else probs.argmax(1)
 
 def top_k(probs: np.ndarray, classes: list[str], k: int = 5) -> list[tuple[str, float]]:
     "The `k` most probable classes of one row of probabilities, most probable first."
