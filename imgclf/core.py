@@ -45,8 +45,18 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     try:
         yield temporary
         os.chmod(temporary, 0o666 & ~_umask())   # mkstemp makes the file private; give it the usual permissions
+        _sync(temporary)
         os.replace(temporary, path)
+        _sync(path.parent)
     finally: temporary.unlink(missing_ok=True)
+
+def _sync(path: Path):
+    "Ask the OS to put `path` (a file, or a folder's list of names) on disk, so that a power cut keeps what was renamed."
+    try:
+        handle = os.open(path, os.O_RDONLY)
+        try: os.fsync(handle)
+        finally: os.close(handle)
+    except OSError: pass     # some file systems (and Windows folders) cannot be synced; the rename is still atomic
 
 # %% ../nbs/00_core.ipynb #3c974179
 def json_default(value):

@@ -96,6 +96,12 @@ class ImageSource:
         "The class index of each image of `part` ('train' or 'valid')."
         index = {c: i for i, c in enumerate(self.classes)}
         return np.array([index[label] for label in getattr(self, part).label], dtype=np.int64)
+    def test_targets(self) -> tuple[np.ndarray, np.ndarray] | None:
+        "Row numbers of the labelled test images and their class indices (-1 for a label the classes lack), or None."
+        if not self.test_labels: return None
+        rows = [i for i, name in enumerate(self.test_names) if name in self.test_labels]
+        index = {c: i for i, c in enumerate(self.classes)}
+        return np.array(rows, dtype=np.int64), np.array([index.get(self.test_labels[self.test_names[i]], -1) for i in rows], dtype=np.int64)
 
     def counts(self) -> pd.DataFrame:
         "Images per class in each split (test only where its labels are known)."

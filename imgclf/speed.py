@@ -24,7 +24,7 @@ from .recipe import TrainingOptions
 
 # %% auto #0
 __all__ = ['device_name', 'supported_precisions', 'compiler_problem', 'check_speed_options', 'Autocast', 'SpeedConfig',
-           'speed_callbacks', 'measure_speed', 'candidate_configs', 'SpeedChoice', 'choose_speed']
+           'speed_callbacks', 'measure_speeds', 'candidate_configs', 'SpeedChoice', 'choose_speed']
 
 # %% ../nbs/11_speed.ipynb #c0caa259
 def device_name(device: torch.device | str | None = None) -> str:
@@ -98,30 +98,37 @@ def speed_callbacks(config: SpeedConfig, device: torch.device | str) -> list[Cal
     return callbacks
 
 # %% ../nbs/11_speed.ipynb #19a12f3e
-def _step(model: nn.Module, optimiser, x: torch.Tensor, y: torch.Tensor, config: SpeedConfig, device: torch.device):
-    with torch.autocast(device.type, dtype=torch.bfloat16 if config.precision == 'bf16' else torch.float16,
-                        enabled=config.precision != 'fp32'):
-        loss = nn.functional.cross_entropy(model(x).float(), y)
-    loss.backward(); optimiser.step(); optimiser.zero_grad()
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-def measure_speed(arch: str, config: SpeedConfig, size: int = 32, bs: int = 64, n_out: int = 10,
-                  device: torch.device | str = 'cpu', steps: int = 3, warmup: int = 2) -> float:
-    "Training images per second of `arch` at `size` with batches of `bs`, in `config` on `device` (median of `steps`)."
-    device = torch.device(device)
+def _trainer(arch: str, config: SpeedConfig, size: int, bs: int, n_out: int, device: torch.device):
+    "A function that runs one training step of a fresh `arch` in `config` on a random batch."
     torch.manual_seed(0)
-    model = create_model(arch, n_out, size=size).to(device).train()
     memory = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory)
+    model = create_model(arch, n_out, size=size).to(device).train().to(memory_format=memory)
     if config.compile: model.compile()
     optimiser = torch.optim.Adam(model.parameters(), 1e-4)
-    x, y = torch.randn(bs, 3, size, size, device=device).contiguous(memory_format=memory), torch.randint(0, n_out, (bs,), device=device)
-    times = []
-    for i in range(warmup + steps):
-        start = time.perf_counter()
-        _step(model, optimiser, x, y, config, device)
-        if i >= warmup: times.append(time.perf_counter() - start)
-    return bs / statistics.median(times)
+    x = torch.randn(bs, 3, size, size, device=device).contiguous(memory_format=memory)
+    y = torch.randint(0, n_out, (bs,), device=device)
+    dtype = torch.bfloat16 if config.precision == 'bf16' else torch.float16
+    def step():
+        with torch.autocast(device.type, dtype=dtype, enabled=config.precision != 'fp32'):
+            loss = nn.functional.cross_entropy(model(x).float(), y)
+        loss.backward(); optimiser.step(); optimiser.zero_grad()
+        if device.type == 'cuda': torch.cuda.synchronize(device)
+    return step
+
+def measure_speeds(arch: str, configs: list[SpeedConfig], size: int = 32, bs: int = 64, n_out: int = 10,
+                   device: torch.device | str = 'cpu', rounds: int = 3, warmup: int = 2) -> dict[str, float]:
+    "Training images per second of `arch` at `size` with batches of `bs`, for each of `configs` on `device`, measured in turns."
+    device = torch.device(device)
+    steps = {c.name: _trainer(arch, c, size, bs, n_out, device) for c in configs}
+    for step in steps.values():
+        for _ in range(warmup): step()
+    times = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: round(bs / statistics.median(t), 1) for name, t in times.items()}
 
 # %% ../nbs/11_speed.ipynb #c94f3cfa
 def candidate_configs(options: TrainingOptions, device: torch.device | str) -> list[SpeedConfig]:
@@ -148,7 +155,7 @@ class SpeedChoice:
     def to_dict(self) -> dict: return dict(config=self.config.name, **asdict(self.config), measured=self.measured, reason=self.reason)
 
 def choose_speed(arch: str, options: TrainingOptions, size: int, bs: int, n_out: int = 10,
-                 device: torch.device | str = 'cpu', cache_file=None, steps: int = 3) -> SpeedChoice:
+                 device: torch.device | str = 'cpu', cache_file=None, rounds: int = 3) -> SpeedChoice:
     "The fastest allowed configuration for `arch` on `device`, measured (or found measured in `cache_file`), and why."
     candidates = candidate_configs(options, device)
     if len(candidates) == 1: return SpeedChoice(candidates[0], {}, 'as the recipe asks (nothing to choose)')
@@ -156,7 +163,7 @@ def choose_speed(arch: str, options: TrainingOptions, size: int, bs: int, n_out:
     known, key = _load_measured(cache_file), _speed_key(arch, size, bs, device)
     measured = {c.name: known.get(key, {}).get(c.name) for c in candidates}
     fresh = [c for c in candidates if measured[c.name] is None]
-    for c in fresh: measured[c.name] = round(measure_speed(arch, c, size, bs, n_out, device, steps), 1)
+    if fresh: measured.update(measure_speeds(arch, fresh, size, bs, n_out, device, rounds))
     if fresh:
         try: write_atomic(cache_file, {**known, key: {**known.get(key, {}), **measured}})
         except OSError: pass     # a read-only home: measure again next time

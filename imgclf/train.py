@@ -97,7 +97,7 @@ class EpochTracker(Callback):
         if self.say is not None: self.say(_epoch_line(row))
         if row['accuracy'] is not None and row['accuracy'] > self.best_accuracy:
             self.best_accuracy, self.best_epoch = row['accuracy'], row['epoch']
-            self.best_state = {k: v.detach().to('cpu', copy=True) for k, v in self.model.state_dict().items()}
+            self.best_state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in self.model.state_dict().items()}
 
     def restore_best(self, model: torch.nn.Module) -> dict:
         "Load the best epoch's weights into `model`; return that epoch's row."
