@@ -33,7 +33,8 @@ from .manifest import class_probabilities, decide
 from .models import WeightsChoice, check_input_size, create_model, pretrained_stats, rebuild_model, resolve_weights
 from .optim import accuracy_metric, fit_epochs, loss_function, mix_callbacks, n_outputs, optimizer
 from .recipe import Recipe, Stage
-from .speed import SpeedConfig, speed_callbacks
+from .speed import Autocast, SpeedConfig, speed_callbacks
+from fastai.callback.fp16 import MixedPrecision
 
 # %% auto #0
 __all__ = ['LR_SUGGESTIONS', 'member_learner', 'find_learning_rate', 'EpochTracker', 'StageSwitch', 'checkpoint_files',
@@ -226,12 +227,13 @@ def predict_probs(learn: Learner, loader, tta: bool = False) -> np.ndarray:
     return class_probabilities(probs.numpy())
 
 def predict_member(learn: Learner, source: ImageSource, recipe: Recipe, predict_train: bool = True) -> dict[str, np.ndarray | None]:
-    "The member's probabilities for the validation, test and (unaugmented) training images."
+    "The member's probabilities for the validation, test and (unaugmented) training images, in fp32 as the exported model predicts."
     tta, data = recipe.ensemble.tta, recipe.data
-    probs = dict(valid=predict_probs(learn, learn.dls.valid, tta))
-    probs['test'] = predict_probs(learn, predict_loader(learn.dls, source, 'test', data), tta) if source.test_files \
-                    else np.zeros((0, len(source.classes)), np.float32)
-    probs['train'] = predict_probs(learn, predict_loader(learn.dls, source, 'train', data)) if predict_train else None
+    with learn.removed_cbs([cb for cb in learn.cbs if isinstance(cb, (Autocast, MixedPrecision))]):
+        probs = dict(valid=predict_probs(learn, learn.dls.valid, tta))
+        probs['test'] = predict_probs(learn, predict_loader(learn.dls, source, 'test', data), tta) if source.test_files \
+                        else np.zeros((0, len(source.classes)), np.float32)
+        probs['train'] = predict_probs(learn, predict_loader(learn.dls, source, 'train', data)) if predict_train else None
     return probs
 
 # %% ../nbs/12_train.ipynb #4d483190
