@@ -97,7 +97,7 @@ def summary_dict(recipe: Recipe, source: ImageSource, members: list[Member], ens
     return dict(recipe=recipe.to_dict(), plan=[p.to_dict() for p in plans],
                 data=dict(name=source.name, root=str(source.root), classes=list(source.classes), train=len(source.train),
                           valid=len(source.valid), test=len(source.test_files), test_labelled=source.test_targets() is not None,
-                          unreadable=dict(source.unreadable)),
+                          unreadable=dict(source.unreadable), digest=data_fingerprint(source)['digest']),
                 members=records,
                 ensemble=dict(method=c.method, ensemble_threshold=recipe.ensemble.ensemble_threshold,
                               members=[m.name for m, s in zip(members, c.selected) if s], weights={m.name: float(w) for m, w in zip(members, c.weights)},

@@ -92,8 +92,8 @@ class TrainingOptions:
                                        'size and count and the device')
     bs: int = option(64, 'batch size', interval='[1, 65536]')
     lr: float | None = option(None, 'learning rate (default: found by lr_find for each member)', interval='(0, 10]')
-    lr_suggestion: str = option('valley', "which of fastai's lr_find suggestions to take", choices=('valley', 'slide', 'minimum', 'steep'))
-    lr_find_iterations: int = option(100, 'mini-batches that lr_find tries', interval='[6, 10000]')
+    lr_suggestion: str = option('minimum', "which of fastai's lr_find suggestions to take", choices=('valley', 'slide', 'minimum', 'steep'))
+    lr_find_iterations: int = option(50, 'mini-batches that lr_find tries', interval='[6, 10000]')
     freeze_epochs: int = option(1, 'epochs with the pretrained body frozen, before the first stage', interval='[0, 1000]')
     weight_decay: float | None = option(None, "weight decay (default: fastai's)", interval='[0, 10]')
     optimizer: str = option('adam', 'optimiser', choices=('adam', 'sgd', 'rmsprop'))
@@ -101,7 +101,7 @@ class TrainingOptions:
     schedule: str = option('one_cycle', "learning-rate schedule: fastai's one-cycle over all stages, or step decay", choices=('one_cycle', 'step'))
     step_size: int = option(2, 'step schedule: epochs between decays', interval='[1, 1000]')
     gamma: float = option(0.5, 'step schedule: factor at each decay', interval='(0, 1]')
-    label_smoothing: float = option(0.0, 'label-smoothing epsilon of the softmax loss', interval='[0, 1)')
+    label_smoothing: float = option(0.1, 'label-smoothing epsilon of the softmax loss', interval='[0, 1)')
     mixup: float = option(0.0, "MixUp's alpha (0: off)", interval='[0, 100]')
     cutmix: float = option(0.0, "CutMix's alpha (0: off)", interval='[0, 100]')
     precision: str = option('auto', "'auto' (the fastest measured on this device), 'fp32', 'bf16' or 'fp16' (GPU)", choices=('auto', 'fp32', 'bf16', 'fp16'))
@@ -118,7 +118,7 @@ class EnsembleOptions:
     decision_threshold: float = option(0.5, "two classes: the second class's probability that decides it", interval='(0, 1)')
     stacking_folds: int = option(5, 'stacking: cross-fitting folds over the validation set', interval='[2, 100]')
     greedy_rounds: int = option(25, 'greedy: forward-selection steps', interval='[1, 10000]')
-    tta: bool = option(False, 'test-time augmentation: average each image with its mirror image when predicting')
+    tta: bool = option(True, 'test-time augmentation: average each image with its mirror image when predicting (when training flips)')
     final_fit: bool = option(False, "refit the ensemble's members on train and valid together before predicting test")
 
 @dataclass
