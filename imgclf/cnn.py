@@ -78,7 +78,7 @@ def _entrypoint(name: str, options: dict):
     build.__doc__ = f'timm entrypoint of imgclf\'s hand-built `{name}` ({options or "ReLU, no batchnorm, no dropout"}).'
     return build
 
-for _name, _options in CNN_ARCHITECTURES.items(): register_model(_entrypoint(_name, _options))
+for _name, _options in CNN_ARCHITECTURES.items(): globals()[_name] = register_model(_entrypoint(_name, _options))   # module-level, as timm's own
 
 def has_own_head(arch: str) -> bool:
     "Whether `arch` comes with its own classifier (the hand-built CNNs), rather than taking fastai's head."

@@ -17,7 +17,7 @@ from .plan import MemberPlan
 from .recipe import Recipe
 from .runfolder import RunFolder
 from .speed import SpeedChoice, SpeedConfig
-from .train import Member, load_member, member_files
+from .member import Member, load_member, member_files
 
 # %% auto #0
 __all__ = ['combine_runs']

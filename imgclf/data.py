@@ -96,6 +96,10 @@ class ImageSource:
         "The class index of each image of `part` ('train' or 'valid')."
         index = {c: i for i, c in enumerate(self.classes)}
         return np.array([index[label] for label in getattr(self, part).label], dtype=np.int64)
+    def train_sample(self, limit: int = 2000, seed: int = 0) -> np.ndarray:
+        "Row numbers of up to `limit` training images, drawn with `seed` (the images checked for suspected label errors)."
+        n = len(self.train)
+        return np.arange(n) if n <= limit else np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
     def test_targets(self) -> tuple[np.ndarray, np.ndarray] | None:
         "Row numbers of the labelled test images and their class indices (-1 for a label the classes lack), or None."
         if not self.test_labels: return None

@@ -100,6 +100,9 @@ def top_losses(probs: np.ndarray, targets: np.ndarray, k: int = 9) -> np.ndarray
 def plot_top_losses(source: ImageSource, probs: np.ndarray, k: int = 9, title: str = 'top losses (validation)', split: str = 'valid'):
     "A grid of the `k` images of `source`'s `split` ('valid' or 'train') with the highest loss under `probs`, titled prediction / actual / loss / probability."
     classes, files, targets = list(source.classes), source.paths(split), source.targets(split)
+    if len(probs) < len(files):                                  # the training images a run checked: `ImageSource.train_sample`
+        sample = source.train_sample(len(probs))
+        files, targets = [files[i] for i in sample], targets[sample]
     rows = top_losses(probs, targets, k)
     columns = min(3, len(rows)) or 1
     lines = -(-len(rows) // columns) or 1

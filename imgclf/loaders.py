@@ -101,11 +101,15 @@ def dataloaders(source: ImageSource, size: int, bs: int = 64, options: DataOptio
     if options.cache == 'off': return block_loaders(source, size, bs, options, stats, device)
     return cached_loaders(source, size, bs, options, stats, device, quiet)
 
-def predict_loader(loaders: DataLoaders, source: ImageSource, part: str, options: DataOptions, quiet: bool = True):
-    "A loader over the images of `part` ('test' or 'train'), unaugmented, normalised as the validation images are."
-    if options.cache == 'off': return loaders.test_dl(source.paths(part))
+def predict_loader(loaders: DataLoaders, source: ImageSource, part: str, options: DataOptions, quiet: bool = True,
+                   rows: np.ndarray | None = None):
+    "A loader over the images of `part` ('test' or 'train'; only `rows` of them if given), unaugmented, normalised as the validation images are."
+    if options.cache == 'off':
+        paths = source.paths(part)
+        return loaders.test_dl([paths[i] for i in rows] if rows is not None else paths)
     size = loaders.valid.dataset.images.shape[-1]
     images = _split_images(source, part, size, options, quiet).images
+    if rows is not None: images = np.asarray(images)[rows]
     return loaders.valid.new(CachedImages(images, np.zeros(len(images), dtype=np.int64), source.classes, 1))
 
 def mirrored(loader):

@@ -30,6 +30,11 @@ def _recipe_flip(recipe: dict) -> bool:
     data = recipe.get('data') if isinstance(recipe.get('data'), dict) else recipe.get('augmentation', {})
     return bool(data.get('flip', True))
 
+def _recipe_tta(recipe: dict) -> bool:
+    "Whether the run predicted with test-time augmentation (flips), in either recipe layout."
+    ensemble = recipe.get('ensemble') if isinstance(recipe.get('ensemble'), dict) else recipe
+    return bool(ensemble.get('tta', False)) and _recipe_flip(recipe)
+
 def manifest_from_summary(summary: dict) -> dict:
     "The model manifest of a run, from its `summary.json`."
     ensemble = summary['ensemble']
@@ -47,7 +52,7 @@ def manifest_from_summary(summary: dict) -> dict:
                 preprocessing='RGB, upright (EXIF), 16-bit and float scaled by their range; the largest centred square, '
                               'resized bilinearly to the member size; scaled to 0..1; (x - mean) / std per channel with the '
                               'member mean and std; channels first',
-                flip_tta=_recipe_flip(summary['recipe']), members=members, combine=combine)
+                flip_tta=_recipe_flip(summary['recipe']), tta=_recipe_tta(summary['recipe']), members=members, combine=combine)
 
 # %% ../nbs/02_manifest.ipynb #b557af96
 def _need(condition: bool, where: str, problem: str):

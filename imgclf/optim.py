@@ -82,11 +82,9 @@ def n_outputs(loss: str, n_classes: int) -> int:
     return 1 if loss == 'bce' else n_classes
 
 def loss_function(loss: str = 'ce', n_classes: int = 2, label_smoothing: float = 0.0, threshold: float = 0.5):
-    "fastai's flattened loss for `loss`: cross-entropy (with label smoothing when asked) or binary cross-entropy on one output."
+    "fastai's flattened loss for `loss`: cross-entropy (with label smoothing when asked) or binary cross-entropy on one output (no smoothing)."
     n_outputs(loss, n_classes)
-    if loss == 'bce':
-        if label_smoothing: raise ImgclfError('label smoothing is for softmax members (--loss ce), not --loss bce.')
-        return BCEWithLogitsLossFlat(thresh=threshold)
+    if loss == 'bce': return BCEWithLogitsLossFlat(thresh=threshold)      # label smoothing is for the softmax loss only
     return LabelSmoothingCrossEntropyFlat(eps=label_smoothing) if label_smoothing else CrossEntropyLossFlat()
 
 def binary_accuracy(outputs: torch.Tensor, targets: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:

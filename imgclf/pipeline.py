@@ -25,12 +25,12 @@ from .figures import figure_png, run_figures
 from .manifest import manifest_from_summary
 from .models import check_input_size, create_model, resolve_weights
 from .optim import n_outputs
-from .plan import MemberPlan, plan_members
+from .plan import FINISH_SECONDS, MIN_TIME_LIMIT, MemberPlan, plan_members, plan_within, replan
 from .recipe import Recipe
 from .report import model_card, report_html
-from .runfolder import RunFolder
+from .runfolder import FollowerFolder, RunFolder
 from .speed import check_speed_options, device_name
-from .train import Member, load_member, member_files, refit_member, tensorboard_callback, train_member
+from .member import Member, SingleProcess, load_member, member_files, refit_member, tensorboard_callback, train_member
 
 # %% auto #0
 __all__ = ['check_device', 'default_recipe', 'check_architectures', 'check_data', 'data_fingerprint', 'versions', 'summary_dict',
@@ -168,28 +168,40 @@ def final_fit_summary(summary: dict, refits: dict[str, Member], validation_phase
     return summary
 
 # %% ../nbs/20_pipeline.ipynb #4e6ee117
-def _member(source: ImageSource, recipe: Recipe, plan: MemberPlan, folder: RunFolder, seed: int, device, quiet: bool) -> tuple[Member, bool]:
+def _member(source: ImageSource, recipe: Recipe, plan: MemberPlan, folder: RunFolder, seed: int, device, quiet: bool,
+            parallel: SingleProcess, deadline: float | None = None) -> tuple[Member, bool]:
     "The member of `plan`: read back when an interrupted run finished it, else trained (continuing from a checkpoint); and whether it was reused."
     done = folder.finished_member(plan.name)
     if done is not None:
         member = load_member(done)
         member.weights_file = f'members/{plan.name}/weights.safetensors'
         return member, True
-    callbacks = [tensorboard_callback(folder.tensorboard_dir(plan.name))] if recipe.output.tensorboard else []
-    member = train_member(source, plan.arch, recipe, plan.stages, plan.name, plan.mode, plan.speed.config, quiet, device, seed,
-                          store=folder.checkpoints(plan.name), callbacks=callbacks)
+    callbacks = [tensorboard_callback(folder.tensorboard_dir(plan.name))] if recipe.output.tensorboard and parallel.is_main else []
+    member = train_member(source, plan.arch, recipe, plan.stages, plan.name, plan.mode, plan.speed.config, quiet or not parallel.is_main, device,
+                          seed, store=folder.checkpoints(plan.name), callbacks=callbacks, parallel=parallel, deadline=deadline)
     member.speed = plan.speed.to_dict()
     member.weights_file = folder.write_member(plan.name, member_files(member))
     return member, False
 
+def _within_budget(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe, ends: float | None) -> tuple[list[MemberPlan], float | None]:
+    "The plans with members `i`... refitted to the time left, and member `i`'s deadline (None without a time limit)."
+    if ends is None: return plans, None
+    plans = plans[:i] + replan(plans[i:], source, recipe, ends - time.time())
+    if i >= len(plans): return plans, None
+    later = sum(p.seconds for p in plans[i + 1:])
+    return plans, min(ends - FINISH_SECONDS - later, time.time() + 1.25 * plans[i].seconds)
+
 def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], folder: RunFolder, device=None,
-                  quiet: bool = False) -> tuple[list[Member], list[str]]:
-    "Every member of the plan, trained or reused, in order; and the names of those reused from an interrupted run."
-    say, members, reused = speaker(quiet), [], []
-    for i, plan in enumerate(plans):
+                  quiet: bool = False, parallel: SingleProcess | None = None, ends: float | None = None) -> tuple[list[Member], list[str]]:
+    "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time); and those reused."
+    say, members, reused, i = speaker(quiet), [], [], 0
+    while i < len(plans):
+        plans, deadline = _within_budget(plans, i, source, recipe, ends)
+        if i >= len(plans): say(f'\nthe time limit leaves no time for the members after {plans[-1].name}'); break
+        plan = plans[i]; i += 1
         say(f'\n[{i+1}/{len(plans)}] {plan.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in plan.stages) + f'; {plan.speed.config.name}')
-        repeat = [p.arch for p in plans[:i]].count(plan.arch)      # a repeated architecture gets its own seed, so its own member
-        member, was_reused = _member(source, recipe, plan, folder, recipe.seed + repeat, device, quiet)
+        repeat = [p.arch for p in plans[:i - 1]].count(plan.arch)  # a repeated architecture gets its own seed, so its own member
+        member, was_reused = _member(source, recipe, plan, folder, recipe.seed + repeat, device, quiet, parallel or SingleProcess(), deadline)
         members.append(member)
         if was_reused: reused.append(plan.name)
         say(f'{plan.name}: valid accuracy {member.valid_accuracy:.4f}' + (' (finished before the interruption)' if was_reused else f' in {member.seconds:.0f} s'))
@@ -228,10 +240,23 @@ def _prepare(recipe: Recipe | None, data, device, quiet: bool) -> tuple[Recipe, 
     check_data(recipe, source)
     return recipe, device, source
 
-def _say_start(say, source: ImageSource, recipe: Recipe, plans: list[MemberPlan]):
+def _plan(source: ImageSource, recipe: Recipe, device, started: float) -> tuple[list[MemberPlan], dict | None]:
+    "Every member's plan (speeds measured, stages chosen), refitted to the time limit if there is one; and the budget's record."
+    limit = recipe.training.time_limit
+    if limit is not None and limit < MIN_TIME_LIMIT + (time.time() - started):
+        raise ImgclfError(f'--time-limit {limit:.0f}: at least {MIN_TIME_LIMIT + time.time() - started:.0f} s are needed to measure the members alone.')
+    plans = plan_members(source, recipe, device)
+    if limit is None: return plans, None
+    measured = [p.to_dict() for p in plans]
+    plans, dropped = plan_within(plans, source, recipe, time.time() - started)
+    return plans, dict(limit=limit, measured_plan=measured, planned=[p.to_dict() for p in plans], dropped=dropped,
+                       planned_after_seconds=round(time.time() - started, 1))
+
+def _say_start(say, source: ImageSource, recipe: Recipe, plans: list[MemberPlan], budget: dict | None = None):
     say(f'{source}\nrecipe: {", ".join(recipe.members.archs)}; pretrained={recipe.members.pretrained}; mode {recipe.members.mode}; '
         f'ensemble {recipe.ensemble.method}' + ('; final fit' if recipe.ensemble.final_fit else '') + f'; seed {recipe.seed}')
     for p in plans: say(f'  {p.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in p.stages) + f'; {p.speed.config.name} ({p.speed.reason})')
+    if budget: say(f"time limit {budget['limit']:.0f} s" + ''.join(f'; left out {d}' for d in budget['dropped']))
 
 # %% ../nbs/20_pipeline.ipynb #e83a510d
 def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stages planned for the data and this device
@@ -241,21 +266,27 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         device: str | torch.device | None = None,
         resume: bool = False,                   # continue the interrupted run in `out` (same recipe and data)
         overwrite: bool = False,                # replace a finished run in `out` (once the new one is complete)
+        parallel: SingleProcess | None = None,  # several processes: `imgclf.distributed.DataParallel`
        ) -> Run:
     "Train every member of `recipe` on `data`, ensemble them, predict the test set and write the run folder `out`."
-    say, started = speaker(quiet), time.time()
-    with RunFolder(out, overwrite, resume) as folder:                        # the lock first: before anything else
-        recipe, device, source = _prepare(recipe, data, device, quiet)
-        plans = plan_members(source, recipe, device)
+    parallel = parallel or SingleProcess()
+    say, started = speaker(quiet or not parallel.is_main), time.time()
+    with (RunFolder if parallel.is_main else FollowerFolder)(out, overwrite, resume) as folder:   # the lock first
+        recipe, device, source = _prepare(recipe, data, device, quiet or not parallel.is_main)
+        plans, budget = parallel.share(_plan(source, recipe, device, started) if parallel.is_main else None)   # measured once, by the main process
         folder.begin(dict(recipe=recipe.to_dict(), data=data_fingerprint(source)))
-        _say_start(say, source, recipe, plans)
-        members, reused = train_members(source, recipe, plans, folder, device, quiet)
+        _say_start(say, source, recipe, plans, budget)
+        ends = started + recipe.training.time_limit if recipe.training.time_limit else None
+        members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends)
+        if not parallel.is_main: return Run(folder.out, recipe, source, members, None, {})   # the main process writes the results
         ensemble = build_ensemble(members, source.targets('valid'), recipe.ensemble, recipe.seed)
         before = ensemble.test_probs
         refits = final_fit(source, members, ensemble, recipe, plans, quiet, device) if recipe.ensemble.final_fit else {}
         for name, refit in refits.items(): refit.weights_file = folder.write_member(name, member_files(refit), final=True)
         summary = summary_dict(recipe, source, members, ensemble, plans, device)
         _finish_summary(summary, recipe, source, refits, before, ensemble, reused, started)
+        if parallel.processes > 1: summary['distributed'] = parallel.describe(recipe)
+        if budget: summary['time_limit'] = {**budget, 'members_trained': [m.name for m in members], 'seconds': round(time.time() - started, 1)}
         write_results(folder, source, members, ensemble, summary)
         folder.finish()
     result = Run(folder.out, recipe, source, members, ensemble, summary)

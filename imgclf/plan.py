@@ -20,8 +20,9 @@ from .recipe import Recipe, Stage
 from .speed import SpeedChoice, choose_speed, measure_speeds
 
 # %% auto #0
-__all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs',
-           'MemberPlan', 'plan_member', 'plan_members']
+__all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'MIN_TIME_LIMIT', 'native_size', 'stage_sizes',
+           'epoch_seconds', 'stage_epochs', 'MemberPlan', 'plan_member', 'plan_members', 'overhead_seconds',
+           'fit_budget', 'minimum_budget', 'plan_within', 'replan']
 
 # %% ../nbs/19_plan.ipynb #25cf168e
 def native_size(source: ImageSource, limit: int = 200, seed: int = 0) -> int:
@@ -42,7 +43,7 @@ def stage_sizes(native: int, device_type: str, smallest: int = 8) -> list[int]:
     "The two stage sizes for data of `native` px on `device_type` ('cpu' or 'cuda'), for a member that takes `smallest` px at least."
     if device_type == 'cuda': return [max(GPU_SIZES[0], smallest), max(GPU_SIZES[1], smallest + 8)]
     final = min(64, max(32, _round8(native)))
-    first = max(smallest, _round8(final * 0.75))
+    first = max(_round8(smallest), _round8(final * 0.75))
     return [first, max(final, first + 8)]
 
 # %% ../nbs/19_plan.ipynb #12f0b143
@@ -104,3 +105,63 @@ def plan_members(source: ImageSource, recipe: Recipe, device=None) -> list[Membe
     "The plan of every member of `recipe` on `source`."
     native = native_size(source)
     return [plan_member(source, recipe, name, arch, mode, device, native) for name, arch, mode in recipe.member_specs()]
+
+# %% ../nbs/19_plan.ipynb #d528cd2a
+FINISH_SECONDS = 20.0      # writing predictions, metrics, figures, report: reserved at the end of a budget
+MIN_TIME_LIMIT = 30.0      # below this not even the speed probes fit
+
+def overhead_seconds(plan: MemberPlan, images: int, evaluated: int, recipe: Recipe) -> float:
+    "A member's time besides training: `lr_find` (its mini-batches) and predicting the `evaluated` images."
+    speed = plan.speed.measured.get(plan.speed.config.name) or 1.0
+    size = plan.stages[-1].size if plan.stages else 32
+    lr_find = 0 if recipe.training.lr is not None else recipe.training.lr_find_iterations * recipe.training.bs / speed
+    return lr_find + evaluated / (3 * speed) * (size / plan.stages[0].size) ** 2 * (2 if recipe.ensemble.tta else 1)
+
+def _fit_share(plan: MemberPlan, seconds: float, native: int, images: int, device_type: str) -> list[Stage] | None:
+    "The member's stages in `seconds` of training, or None when one epoch at each size does not fit."
+    speed, first = plan.speed.measured.get(plan.speed.config.name), plan.stages[0].size
+    if not speed: return None
+    sizes = [s.size for s in plan.stages]
+    needed = sum(epoch_seconds(images, speed, s, first) for s in sizes)
+    if seconds < needed: return None
+    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, speed, first, 'cpu', seconds))]
+
+# %% ../nbs/19_plan.ipynb #261c5165
+def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float) -> tuple[list[MemberPlan], list[str]]:
+    "The plans that fit `seconds_left`, with their epochs; and why any member was dropped."
+    images, evaluated = len(source.train), len(source.valid) + len(source.test_files) + len(source.train)
+    kept, dropped = list(plans), []
+    while kept:
+        training = seconds_left - FINISH_SECONDS - sum(overhead_seconds(p, images, evaluated, recipe) for p in kept)
+        share = training / len(kept)
+        fitted = [_fit_share(p, share, 0, images, 'cpu') for p in kept]
+        if all(f is not None for f in fitted):
+            return [MemberPlan(p.name, p.arch, p.mode, f, p.speed, sum(s.epochs * epoch_seconds(images, p.speed.measured[p.speed.config.name], s.size, p.stages[0].size) for s in f),
+                               f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in f))
+                    for p, f in zip(kept, fitted)], dropped
+        slowest = min(kept, key=lambda p: p.speed.measured.get(p.speed.config.name) or 0)
+        kept.remove(slowest)
+        dropped.append(f'{slowest.name}: one epoch at each of its sizes does not fit a share of {share:.0f} s')
+    return [], dropped
+
+# %% ../nbs/19_plan.ipynb #a2bff6e7
+def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> float:
+    "The smallest time limit that gives the fastest member one epoch at each of its sizes."
+    images, evaluated = len(source.train), len(source.valid) + len(source.test_files) + len(source.train)
+    def cost(p: MemberPlan) -> float:
+        speed = p.speed.measured.get(p.speed.config.name) or 1.0
+        return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, evaluated, recipe)
+    return elapsed + FINISH_SECONDS + min(cost(p) for p in plans)
+
+def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> tuple[list[MemberPlan], list[str]]:
+    "The plans refitted to `recipe.training.time_limit` (seconds already spent: `elapsed`); an error when nothing fits."
+    limit = recipe.training.time_limit
+    kept, dropped = fit_budget(plans, source, recipe, limit - elapsed)
+    if not kept:
+        raise ImgclfError(f'--time-limit {limit:.0f}: not even the fastest member gets one epoch in it on this machine. '
+                          f'The smallest limit that would work is about {minimum_budget(plans, source, recipe, elapsed):.0f} s.')
+    return kept, dropped
+
+def replan(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float) -> list[MemberPlan]:
+    "The members not yet trained, refitted to the time actually left (those that no longer fit are dropped)."
+    return fit_budget(plans, source, recipe, seconds_left)[0] if plans else []

@@ -92,7 +92,8 @@ class TrainingOptions:
                                        'size and count and the device')
     bs: int = option(64, 'batch size', interval='[1, 65536]')
     lr: float | None = option(None, 'learning rate (default: found by lr_find for each member)', interval='(0, 10]')
-    lr_suggestion: str = option('minimum', "which of fastai's lr_find suggestions to take", choices=('valley', 'slide', 'minimum', 'steep'))
+    lr_suggestion: str = option('between', "which of fastai's lr_find suggestions to take ('between': the geometric mean of valley and minimum)",
+                                choices=('between', 'valley', 'slide', 'minimum', 'steep'))
     lr_find_iterations: int = option(50, 'mini-batches that lr_find tries', interval='[6, 10000]')
     freeze_epochs: int = option(1, 'epochs with the pretrained body frozen, before the first stage', interval='[0, 1000]')
     weight_decay: float | None = option(None, "weight decay (default: fastai's)", interval='[0, 10]')
@@ -101,7 +102,7 @@ class TrainingOptions:
     schedule: str = option('one_cycle', "learning-rate schedule: fastai's one-cycle over all stages, or step decay", choices=('one_cycle', 'step'))
     step_size: int = option(2, 'step schedule: epochs between decays', interval='[1, 1000]')
     gamma: float = option(0.5, 'step schedule: factor at each decay', interval='(0, 1]')
-    label_smoothing: float = option(0.1, 'label-smoothing epsilon of the softmax loss', interval='[0, 1)')
+    label_smoothing: float = option(0.1, 'label-smoothing epsilon of the softmax loss (not used with --loss bce)', interval='[0, 1)')
     mixup: float = option(0.0, "MixUp's alpha (0: off)", interval='[0, 100]')
     cutmix: float = option(0.0, "CutMix's alpha (0: off)", interval='[0, 100]')
     precision: str = option('auto', "'auto' (the fastest measured on this device), 'fp32', 'bf16' or 'fp16' (GPU)", choices=('auto', 'fp32', 'bf16', 'fp16'))
@@ -194,7 +195,6 @@ def _check_rules(recipe: Recipe):
     if not m.archs: raise ImgclfError('The recipe has no architectures: give at least one (--archs).')
     if m.pretrained not in (True, False, 'auto'): raise ImgclfError(f"pretrained must be True, False or 'auto', not {m.pretrained!r}.")
     if t.channels_last not in (True, False, 'auto'): raise ImgclfError(f"channels_last must be True, False or 'auto', not {t.channels_last!r}.")
-    if t.label_smoothing and m.loss == 'bce': raise ImgclfError('label smoothing is for softmax members (--loss ce), not --loss bce.')
     if t.mixup and t.cutmix: raise ImgclfError('Choose MixUp or CutMix, not both: each rewrites the same batches.')
     if (t.mixup or t.cutmix) and m.loss == 'bce': raise ImgclfError('MixUp and CutMix need --loss ce (they mix integer class targets).')
     if t.stages != 'auto':

@@ -17,7 +17,7 @@ from pathlib import Path
 from .core import ImgclfError, atomic_folder, write_atomic
 
 # %% auto #0
-__all__ = ['LAYOUT', 'RunLock', 'CheckpointStore', 'RunFolder']
+__all__ = ['LAYOUT', 'RunLock', 'CheckpointStore', 'RunFolder', 'FollowerFolder']
 
 # %% ../nbs/18_runfolder.ipynb #06311ba7
 LAYOUT = {
@@ -64,7 +64,7 @@ class RunLock:
 
 # %% ../nbs/18_runfolder.ipynb #f7a6adb9
 class CheckpointStore:
-    "A member's last checkpoint, kept as one folder replaced whole: `save(files)` and `load()` for `imgclf.train`."
+    "A member's last checkpoint, kept as one folder replaced whole: `save(files)` and `load()` for `imgclf.member`."
     def __init__(self, folder: Path | str): self.folder = Path(folder)
 
     def save(self, files: dict):
@@ -142,7 +142,7 @@ def _write(self, name: str, content) -> Path:
     return write_atomic(self.staging/name, content)
 
 def _write_member(self, name: str, files: dict, final: bool = False) -> str:
-    "Write a member's files (`imgclf.train.member_files`), its record last; return its weights file, relative to the run."
+    "Write a member's files (`imgclf.member.member_files`), its record last; return its weights file, relative to the run."
     folder = f'members/{name}' + ('/final' if final else '')
     for file, content in sorted(files.items(), key=lambda item: item[0] == 'member.json'): self.write(f'{folder}/{file}', content)
     if not final: self.checkpoints(name).clear()
@@ -168,3 +168,14 @@ def _finish(self) -> Path:
     return self.out
 
 RunFolder.finish = _finish
+
+# %% ../nbs/18_runfolder.ipynb #affba9f7
+class FollowerFolder(RunFolder):
+    "The run folder as a non-main process of a data-parallel run sees it: read, never written."
+    def __enter__(self): return self
+    def __exit__(self, *exc): pass
+    def begin(self, fingerprint: dict) -> None: return None
+    def write(self, name: str, content) -> Path: return self.staging/name
+    def write_member(self, name: str, files: dict, final: bool = False) -> str:
+        return f'members/{name}' + ('/final' if final else '') + '/weights.safetensors'
+    def finish(self) -> Path: return self.out

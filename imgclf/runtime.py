@@ -26,19 +26,23 @@ class EnsembleModel:
         self.classes, self.threshold = manifest['classes'], manifest.get('decision_threshold', 0.5)
         self.sizes = sorted({m['size'] for m in manifest['members']})
 
-    def member_probabilities(self, images: list, tta: bool = False) -> list[np.ndarray]:
-        "Each member's class probabilities (N×C) for `images`; with `tta`, averaged with each image's mirror (as training did)."
+    def member_probabilities(self, images: list, tta: bool | None = None) -> list[np.ndarray]:
+        "Each member's class probabilities (N×C) for `images`; with `tta`, averaged with each image's mirror (None: as the run did)."
         pictures = [read_image(image) for image in images]
-        views = [False, True] if tta and self.manifest.get('flip_tta', True) else [False]
+        views = [False, True] if self.uses_tta(tta) else [False]
         runs = [self.backend.probabilities(pictures, flip) for flip in views]
         return [class_probabilities(sum(r[i] for r in runs) / len(runs)) for i in range(len(self.manifest['members']))]
 
-    def predict_probabilities(self, images: list, tta: bool = False) -> np.ndarray:
+    def uses_tta(self, tta: bool | None = None) -> bool:
+        "Whether to average with mirror images: `tta`, or where it is None what the run did (its predictions.csv)."
+        return bool(self.manifest.get('tta', False) if tta is None else tta) and self.manifest.get('flip_tta', True)
+
+    def predict_probabilities(self, images: list, tta: bool | None = None) -> np.ndarray:
         "The ensemble's class probabilities (N×C) for `images` (paths, bytes, PIL images or arrays)."
         if not len(images): return np.zeros((0, len(self.classes)), dtype=np.float32)
         return combine_probabilities(self.manifest, self.member_probabilities(images, tta))
 
-    def predict(self, image, k: int = 5, tta: bool = False) -> list[tuple[str, float]]:
+    def predict(self, image, k: int = 5, tta: bool | None = None) -> list[tuple[str, float]]:
         "The `k` most probable labels of one image, with their probabilities."
         return top_k(self.predict_probabilities([image], tta)[0], self.classes, k)
 
@@ -72,10 +76,10 @@ class EnsembleGraph(EnsembleModel):
         super().__init__(manifest, None, onnx_dir)
         self.session = _session(inside(onnx_dir, 'ensemble.onnx', 'the ONNX ensemble', max_bytes=MAX_WEIGHTS_BYTES), threads)
 
-    def predict_probabilities(self, images: list, tta: bool = False) -> np.ndarray:
+    def predict_probabilities(self, images: list, tta: bool | None = None) -> np.ndarray:
         if not len(images): return np.zeros((0, len(self.classes)), dtype=np.float32)
         pictures = [read_image(image) for image in images]
-        views = [False, True] if tta and self.manifest.get('flip_tta', True) else [False]
+        views = [False, True] if self.uses_tta(tta) else [False]
         total = 0
         for flip in views:
             batches = _inputs(pictures, self.sizes, flip)
@@ -126,7 +130,7 @@ def _read_batch(paths: list[tuple[Path, str]]) -> tuple[list, list[str], list[tu
 
 def predict_paths(model: EnsembleModel,          # from `imgclf.inference.load_ensemble`, or `load_onnx`
                   inputs: list[str | Path],      # files, folders (recursively) or CSV files of paths
-                  tta: bool = False,             # average each image with its mirror image
+                  tta: bool | None = None,       # average each image with its mirror image (None: as the run did)
                   batch_size: int = 64,
                   quiet: bool = False) -> tuple['pd.DataFrame', list[tuple[str, str]]]:
     "Predictions for every image named by `inputs` (the `predictions.csv` table) and the (name, reason) of each unusable file."
@@ -146,7 +150,7 @@ def predict_paths(model: EnsembleModel,          # from `imgclf.inference.load_e
 # %% ../nbs/21_runtime.ipynb #5e9a188a
 class Predictor:
     "A run's ensemble loaded once, answering `predict(image)` with the top-k labels and probabilities."
-    def __init__(self, run_dir: Path | str, backend: str = 'torch', k: int = 5, tta: bool = False, device: str = 'cpu',
+    def __init__(self, run_dir: Path | str, backend: str = 'torch', k: int = 5, tta: bool | None = None, device: str = 'cpu',
                  threads: int | None = None):
         self.run_dir, self.backend, self.k, self.tta = Path(run_dir), backend, k, tta
         if backend == 'torch':
