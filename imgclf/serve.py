@@ -74,7 +74,7 @@ def build_app(run_dir: Path | str, backend: str = 'torch', examples: list[Path] 
 def serve(run_dir: Path | str, port: int = 7860, host: str = '127.0.0.1', backend: str = 'torch', block: bool = True):
     "Start the web demo of `run_dir` at http://host:port; `block=False` returns the running app (close it with `app.close()`)."
     app = build_app(run_dir, backend)
-    try: app.launch(server_name=host, server_port=port, allowed_paths=app.example_folders, prevent_thread_lock=not block,
+    try: app.launch(server_name=host, server_port=port, allowed_paths=app.example_folders, prevent_thread_lock=not block, inline=False,
                     quiet=not block, show_error=False)
     finally:
         if block: shutil.rmtree(app.work_folder, ignore_errors=True)

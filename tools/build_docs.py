@@ -52,6 +52,7 @@ from colab_cells import INSTALL_MARK  # noqa: E402
 
 GROUPS = {'library': 'Library', 'tutorials': 'Tutorials', 'modules': 'More modules'}
 STYLE = Path(__file__).with_name('docs.css')
+BADGE, BADGE_URL = Path(__file__).with_name('colab-badge.svg'), 'https://colab.research.google.com/assets/colab-badge.svg'
 REPOSITORY_LINK = 'GitHub'  # the footer's link to the repository
 
 
@@ -504,14 +505,23 @@ def sphinx_settings(site: Site) -> dict:
                             'navigation_with_keys': True})
 
 
+def local_badge(cell: dict, page: Page) -> dict:
+    "The cell with Colab's badge image taken from the site itself (the site asks nothing of the network)."
+    if cell.get('cell_type') != 'markdown' or BADGE_URL not in str(cell.get('source', '')): return cell
+    local = '../' * page.name.count('/') + '_static/' + BADGE.name
+    source = cell['source'] if isinstance(cell['source'], str) else ''.join(cell['source'])
+    return {**cell, 'source': source.replace(BADGE_URL, local)}
+
+
 def write_sources(site: Site, folder: Path, staged: dict[str, list[dict]], pages: list[Page]):
     "The Sphinx project: conf.py, the stylesheet, and a notebook per page."
     (folder/'_static').mkdir(parents=True)
     shutil.copy(STYLE, folder/'_static'/'docs.css')
     settings = '\n'.join(f'{key} = {value!r}' for key, value in sphinx_settings(site).items())
     (folder/'conf.py').write_text('# Written by tools/build_docs.py\n' + settings + '\n', encoding='utf-8')
+    shutil.copy(BADGE, folder/'_static'/BADGE.name)
     for page in pages:
-        cells = staged[page.name] + ([toctree_cell(pages)] if page.group == 'home' else [])
+        cells = [local_badge(c, page) for c in staged[page.name]] + ([toctree_cell(pages)] if page.group == 'home' else [])
         target = folder/(page.name + '.ipynb')
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(notebook_json(cells), indent=1), encoding='utf-8')
