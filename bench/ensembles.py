@@ -21,10 +21,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from imgclf.data import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, from_folder, read_fashion_mnist
-from imgclf.ensemble import build_ensemble, mean_log_loss, test_accuracy, test_targets
+from imgclf.data import from_folder
+from imgclf.datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, read_fashion_mnist
+from imgclf.ensemble import build_ensemble, mean_log_loss
+from imgclf.evaluate import test_accuracy
+from imgclf.member import load_member
 from imgclf.pipeline import run
-from imgclf.train import Recipe, load_member, parse_stages
+from imgclf.recipe import EnsembleOptions, Recipe
 
 ARCHS = 'simple_cnn,simple_cnn_bn_dropout,simple_cnn_tanh,resnet10t,resnet18'
 
@@ -62,7 +65,7 @@ def main():
     if args.run is None:
         work = Path(tempfile.mkdtemp())
         data = subset_folder(work/'data', args.train, args.valid, args.test, args.seed)
-        recipe = Recipe.quick(archs=args.archs.split(','), stages=parse_stages(args.stages), pretrained=False, seed=args.seed)
+        recipe = Recipe.quick(archs=args.archs.split(','), stages=args.stages, pretrained=False, seed=args.seed)
         started = time.time()
         result = run(recipe, data, work/'run', quiet=True)
         members, source = result.members, result.source
@@ -74,21 +77,22 @@ def main():
         members = [load_member(args.run/'members'/m['name']) for m in summary['members']]
         print(f'members of {args.run}: {", ".join(m.name for m in members)}\n')
 
-    targets = test_targets(source)
-    valid_targets = np.array([source.classes.index(label) for label in source.valid.label])
+    targets = source.test_targets()
+    if targets is None: raise SystemExit(f'{source.root}: the test images have no labels (test_labels.csv), so there is nothing to compare.')
+    valid_targets = source.targets('valid')
     rows, test_rows = targets
     def scores(valid_probs, test_probs):
-        return dict(valid_accuracy=float((valid_probs.argmax(1) == valid_targets).mean()), test_accuracy=test_accuracy(test_probs, targets),
+        return dict(valid_accuracy=float((valid_probs.argmax(1) == valid_targets).mean()), test_accuracy=test_accuracy(test_probs, source),
                     test_log_loss=mean_log_loss(test_probs[rows], test_rows))
     table = [dict(name=m.name, **scores(m.valid_probs, m.test_probs)) for m in members]
     best = max(members, key=lambda m: m.valid_accuracy)
-    best_test = test_accuracy(best.test_probs, targets)
+    best_test = test_accuracy(best.test_probs, source)
     for method in ('weighted', 'greedy', 'stacking'):
         started = time.time()
-        ensemble = build_ensemble(members, valid_targets, method=method, seed=args.seed)
+        ensemble = build_ensemble(members, valid_targets, EnsembleOptions(method=method), seed=args.seed)
         seconds = time.time() - started
         table.append(dict(name=f'ensemble {method}', **scores(ensemble.valid_probs, ensemble.test_probs),
-                          gain_over_best_member=test_accuracy(ensemble.test_probs, targets) - best_test,
+                          gain_over_best_member=test_accuracy(ensemble.test_probs, source) - best_test,
                           build_seconds=round(seconds, 2),
                           weights=' '.join(f'{w:.2f}' for w in ensemble.weights)))
     shown = pd.DataFrame(table).set_index('name')

@@ -18,7 +18,7 @@ warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')
 import numpy as np
 from PIL import Image
 
-from imgclf.data import sample
+from imgclf.datasets import sample
 from imgclf.inference import export_onnx
 from imgclf.runtime import Predictor
 
@@ -55,10 +55,10 @@ def main():
     run_dir = args.run_dir
     if run_dir is None:
         from imgclf.pipeline import run
-        from imgclf.train import Recipe
+        from imgclf.recipe import Recipe
         run_dir = Path(tempfile.mkdtemp())/'run'
         print('training a run on the bundled sample (simple_cnn and resnet18, 2 epochs)...', flush=True)
-        run(Recipe.quick(archs=['simple_cnn', 'resnet18'], stages=[(32, 2)], lr=2e-3), out=run_dir, quiet=True)
+        run(Recipe.quick(archs=['simple_cnn', 'resnet18'], stages='32:2', lr=2e-3), out=run_dir, quiet=True)
     if not (Path(run_dir)/'onnx'/'ensemble.onnx').exists(): export_onnx(run_dir)
     files = sorted((sample(quiet=True).root/'test').glob('*.png'))
     images = [Image.open(f).convert('RGB') for f in files]

@@ -1,9 +1,10 @@
 """Where the time of an imgclf run goes.
 
-Times the data pipeline alone (one pass over the training DataLoader at each stage's size, augmentation included),
-then a whole run, and prints per member: lr_find, training (images per second), prediction, and the ensemble.
+Times the data pipeline alone (one pass over the training DataLoader at each stage's size, augmentation included;
+with 'auto' stages, at each size the run plans for its members), then a whole run, and prints per member: lr_find,
+training (images per second), prediction, and the ensemble.
 
-    python bench/pipeline.py                         # the quick recipe on the bundled sample
+    python bench/pipeline.py                         # the default recipe on the bundled sample
     python bench/pipeline.py --archs resnet18 --stages 32:1 --data path/to/folder
 """
 import argparse
@@ -14,27 +15,36 @@ from pathlib import Path
 
 warnings.filterwarnings('ignore', message='.*torch.jit.script.* is deprecated')
 
-import numpy as np
 import torch
 from fastai.torch_core import set_seed
 
-from imgclf.data import dataloaders, image_source, image_stats
+from imgclf.datasets import image_source
 from imgclf.ensemble import build_ensemble
-from imgclf.pipeline import default_recipe, run
-from imgclf.train import parse_stages
+from imgclf.loaders import dataloaders, image_stats
+from imgclf.models import create_model, smallest_size
+from imgclf.pipeline import check_device, default_recipe, run
+from imgclf.plan import native_size, stage_sizes
+
+
+def stage_sizes_of(source, recipe, device=None) -> list[int]:
+    "The image sizes the run trains at: the recipe's stages, or with 'auto' those the plan chooses for each member on `device`."
+    if recipe.training.stages != 'auto': return list(dict.fromkeys(s.size for s in recipe.training.stages))
+    native, device_type = native_size(source), check_device(device).type
+    return sorted({size for _, arch, _ in recipe.member_specs()
+                   for size in stage_sizes(native, device_type, smallest_size(create_model(arch, 2), 8) or 8)})
 
 
 def data_pipeline(source, recipe, device=None) -> list[dict]:
     "Images per second of one epoch of the training DataLoader alone (decode, resize, augment, normalise) per stage size."
     rows = []
-    for stage in recipe.stages:
+    for size in stage_sizes_of(source, recipe, device):
         set_seed(recipe.seed)
-        stats = image_stats(source, stage.size)
-        dls = dataloaders(source, stage.size, recipe.bs, recipe.augmentation, stats, recipe.workers, device)
+        stats = image_stats(source, size, recipe.data)
+        dls = dataloaders(source, size, recipe.training.bs, recipe.data, stats, device, quiet=True)
         start, images = time.time(), 0
         for xb, _ in dls.train: images += len(xb)
         seconds = time.time() - start
-        rows.append(dict(size=stage.size, images=images, seconds=seconds, per_second=images / seconds))
+        rows.append(dict(size=size, images=images, seconds=seconds, per_second=images / seconds))
     return rows
 
 
@@ -46,12 +56,12 @@ def main():
     parser.add_argument('--device', default=None)
     args = parser.parse_args()
     recipe = default_recipe(args.device)
-    if args.archs: recipe.archs = args.archs.split(',')
-    if args.stages: recipe.stages = parse_stages(args.stages)
+    if args.archs: recipe = recipe.changed(archs=args.archs.split(','))
+    if args.stages: recipe = recipe.changed(stages=args.stages)
     recipe.check()
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device or ("cuda" if torch.cuda.is_available() else "cpu")}')
 
-    source = image_source(args.data, recipe.valid_pct, recipe.seed, quiet=True)
+    source = image_source(args.data, recipe.data.valid_pct, recipe.seed, quiet=True, allow_outside=recipe.data.allow_outside)
     print(f'{source}\n')
     print('data pipeline alone (one pass over the training set, augmented):')
     for row in data_pipeline(source, recipe, args.device):
@@ -61,17 +71,17 @@ def main():
         start = time.time()
         result = run(recipe, data=args.data, out=Path(out)/'run', quiet=True, device=args.device)
         total = time.time() - start
-    n_train = len(result.source.train)
+    n_train, bs = len(result.source.train), max(1, min(recipe.training.bs, len(result.source.train)))
     print('\nper member:')
     print(f"  {'member':<18}{'lr_find s':>10}{'train s':>9}{'train img/s':>13}{'predict s':>11}{'total s':>9}{'valid acc':>11}")
     for m in result.members:
-        train_images = (n_train // recipe.bs) * recipe.bs * len(m.history)  # fastai drops the last partial batch
+        train_images = (n_train // bs) * bs * len(m.history)  # fastai drops the last partial batch
         train_seconds = sum(row['train_seconds'] for row in m.history)
-        print(f"  {m.name:<18}{m.timings['lr_find']:>10.1f}{m.timings['train']:>9.1f}{train_images / train_seconds:>13.0f}"
+        print(f"  {m.name:<18}{m.timings.get('lr_find', 0.0):>10.1f}{m.timings['train']:>9.1f}{train_images / train_seconds:>13.0f}"
               f"{m.timings['predict']:>11.1f}{m.seconds:>9.1f}{m.valid_accuracy:>11.4f}")
-    targets = np.array([result.source.classes.index(label) for label in result.source.valid.label])
+    targets = result.source.targets('valid')
     start = time.time()
-    for _ in range(10): build_ensemble(result.members, targets, recipe.threshold)
+    for _ in range(10): build_ensemble(result.members, targets, result.recipe.ensemble, result.recipe.seed)
     print(f"\nensemble vote (valid {len(targets)} + test {len(result.source.test_files)} images): "
           f"{(time.time() - start) / 10 * 1000:.1f} ms; ensemble valid accuracy {result.ensemble.valid_accuracy:.4f}, "
           f"test accuracy {result.summary['ensemble']['test_accuracy']}")

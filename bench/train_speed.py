@@ -2,7 +2,7 @@
 
 For each architecture at the size the default recipe plans for the data (its first stage), and for each option
 (fp32, bf16 or fp16, channels-last, torch.compile, the decoded-image cache on or off), this times training steps of
-imgclf's loop (a fastai Learner built by imgclf.train.member_learner, with imgclf's DataLoaders, batch augmentation
+imgclf's loop (a fastai Learner built by imgclf.member.member_learner, with imgclf's DataLoaders, batch augmentation
 and callbacks) and of a bare PyTorch loop (the same model, the same batches already on the device, the same batch
 size, Adam, cross-entropy), interleaved step by step so that a noisy machine slows both alike. The row the default
 recipe would use is marked `default`.
@@ -31,7 +31,7 @@ from imgclf.plan import native_size, stage_sizes
 from imgclf.models import create_model, smallest_size
 from imgclf.recipe import ARCHITECTURES, Recipe
 from imgclf.speed import SpeedConfig, choose_speed, device_name
-from imgclf.train import member_learner
+from imgclf.member import member_learner
 
 
 class StepTimer(Callback):

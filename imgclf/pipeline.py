@@ -199,7 +199,7 @@ def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], 
         plans, deadline = _within_budget(plans, i, source, recipe, ends)
         if i >= len(plans): say(f'\nthe time limit leaves no time for the members after {plans[-1].name}'); break
         plan = plans[i]; i += 1
-        say(f'\n[{i+1}/{len(plans)}] {plan.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in plan.stages) + f'; {plan.speed.config.name}')
+        say(f'\n[{i}/{len(plans)}] {plan.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in plan.stages) + f'; {plan.speed.config.name}')
         repeat = [p.arch for p in plans[:i - 1]].count(plan.arch)  # a repeated architecture gets its own seed, so its own member
         member, was_reused = _member(source, recipe, plan, folder, recipe.seed + repeat, device, quiet, parallel or SingleProcess(), deadline)
         members.append(member)
