@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+import warnings
 
 import numpy as np
 import torch
@@ -42,10 +43,16 @@ class Mirror(Transform):
     def encodes(self, x: TensorImage): return x.flip(-1)
 
 # %% ../nbs/07_loaders.ipynb #87d14d96
+def _read_only_tensor(array: np.ndarray) -> torch.Tensor:
+    "`array` as a tensor sharing its memory; a read-only memory-mapped cache is only ever read, so torch's warning about it says nothing."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
+        return torch.from_numpy(array)
+
 class CachedImages:
     "A dataset of decoded images (N×3×S×S uint8) and their class indices, as fastai's loaders expect."
     def __init__(self, images, targets, vocab: list[str], split_idx: int):
-        self.images = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.asarray(images))
+        self.images = images if isinstance(images, torch.Tensor) else _read_only_tensor(np.asarray(images))
         self.targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
         self.vocab, self.split_idx = list(vocab), split_idx
     def __len__(self) -> int: return len(self.images)
