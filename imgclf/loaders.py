@@ -17,16 +17,18 @@ from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import IntToFloatTensor, Normalize
 from fastai.torch_basics import TensorCategory, TensorImage, Transform
 from fastai.vision.augment import RandomErasing, Resize, aug_transforms
+from fastai.vision.core import PILImage
 from fastai.vision.data import ImageBlock
 from fastcore.basics import chunked
 
 from .cache import CachedArray, cached_images
 from .data import ImageSource
+from .images import read_image
 from .recipe import DataOptions
 
 # %% auto #0
-__all__ = ['batch_transforms', 'Mirror', 'CachedImages', 'CachedLoader', 'cached_loaders', 'default_workers', 'block_loaders',
-           'dataloaders', 'predict_loader', 'mirrored', 'image_stats']
+__all__ = ['batch_transforms', 'Mirror', 'CachedImages', 'CachedLoader', 'cached_loaders', 'default_workers', 'UprightImage',
+           'block_loaders', 'dataloaders', 'predict_loader', 'mirrored', 'image_stats']
 
 # %% ../nbs/07_loaders.ipynb #81a892f7
 def batch_transforms(size: int, options: DataOptions, stats: tuple) -> list:
@@ -90,9 +92,14 @@ def default_workers(device=None) -> int:
     on_gpu = torch.device(device).type == 'cuda' if device is not None else torch.cuda.is_available()
     return min(8, max(1, (os.cpu_count() or 2) - 1)) if on_gpu else 0
 
+class UprightImage(PILImage):
+    "fastai's `PILImage`, read by `imgclf.images.read_image` (upright, 16-bit and float scaled, first frame): the cache's pixels."
+    @classmethod
+    def create(cls, fn: Path | str | bytes, **kwargs): return cls(read_image(fn))
+
 def block_loaders(source: ImageSource, size: int, bs: int, options: DataOptions, stats: tuple, device=None) -> DataLoaders:
     "fastai `DataLoaders` of `source` at `size` from a `DataBlock` that decodes every image each epoch."
-    block = DataBlock(blocks=(ImageBlock, CategoryBlock(vocab=source.classes, sort=False)),
+    block = DataBlock(blocks=(ImageBlock(cls=UprightImage), CategoryBlock(vocab=source.classes, sort=False)),
                       get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                       item_tfms=Resize(size), batch_tfms=batch_transforms(size, options, stats))
     items = source.items.assign(path=[str(source.root/f) for f in source.items.file])   # absolute paths stay absolute
