@@ -121,8 +121,11 @@ class ImageSource:
                 f'{len(self.train)} train, {len(self.valid)} valid{test})')
 
 # %% ../nbs/03_data.ipynb #bf024d01
-def _check_labelled(items: pd.DataFrame, where: Path):
-    "Refuse data that cannot train a classifier: no images, a single class, a reserved class name, no train or valid images."
+def _check_labelled(items: pd.DataFrame, where: Path, unreadable: dict[str, str] | None = None):
+    "Refuse data that cannot train a classifier: no images (naming the unusable ones), a single class, a reserved class name, no train or valid images."
+    if len(items) == 0 and unreadable:
+        shown = ' '.join(list(unreadable.values())[:5]) + (f' And {len(unreadable) - 5} more.' if len(unreadable) > 5 else '')
+        raise ImgclfError(f'None of the {len(unreadable)} image file(s) in {where} can be used. {shown}')
     if len(items) == 0:
         raise ImgclfError(f'No readable labelled images found in {where}. Expected class folders such as '
                           f'{where}/train/<class>/<image> (or {where}/<class>/<image>), or a CSV of file,label.')
@@ -185,7 +188,7 @@ def _drop_unreadable(root: Path, items: pd.DataFrame, check: bool, quiet: bool) 
 
 def _finish(root, items, test_folder, test_labels_csv, check, quiet, name, unreadable) -> ImageSource:
     "Check the labelled items, read the test folder and warn once about every unusable file."
-    _check_labelled(items, root)
+    _check_labelled(items, root, unreadable)
     test_files, test_unreadable = _test_source(test_folder, check, quiet)
     unreadable = {**unreadable, **test_unreadable}
     warn_unreadable(unreadable, root)

@@ -47,8 +47,9 @@ class TrainingOnlyTrainer(DistributedTrainer):
     def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else SharedOrderDL(dl, device=self.learn.model.device)
     def before_fit(self):
         super().before_fit()
-        self.learn.dls.loaders[1:] = self.old_dls[1:]
+        self.learn.dls.loaders = self.old_dls     # plain loaders: each epoch's training loader is wrapped in `before_train`
     def before_validate(self): pass
+    def after_fit(self): self.learn.model = self.learn.model.module   # `learn.dls` may be another stage's by now: left alone
 
 # %% ../nbs/25_distributed.ipynb #a9692ee1
 @contextmanager

@@ -252,8 +252,14 @@ def _plan(source: ImageSource, recipe: Recipe, device, started: float) -> tuple[
     return plans, dict(limit=limit, measured_plan=measured, planned=[p.to_dict() for p in plans], dropped=dropped,
                        planned_after_seconds=round(time.time() - started, 1))
 
-def _say_start(say, source: ImageSource, recipe: Recipe, plans: list[MemberPlan], budget: dict | None = None):
-    say(f'{source}\nrecipe: {", ".join(recipe.members.archs)}; pretrained={recipe.members.pretrained}; mode {recipe.members.mode}; '
+def _refuse_with_processes(recipe: Recipe, parallel: SingleProcess):
+    "What several processes cannot do yet: a time limit (each process would keep its own clock) and a final fit."
+    if parallel.processes == 1: return
+    if recipe.training.time_limit is not None: raise ImgclfError('--time-limit does not work with several processes yet: leave out one of them.')
+    if recipe.ensemble.final_fit: raise ImgclfError('--final-fit does not work with several processes yet: leave out one of them.')
+
+def _say_start(say, recipe: Recipe, plans: list[MemberPlan], budget: dict | None = None):
+    say(f'recipe: {", ".join(recipe.members.archs)}; pretrained={recipe.members.pretrained}; mode {recipe.members.mode}; '
         f'ensemble {recipe.ensemble.method}' + ('; final fit' if recipe.ensemble.final_fit else '') + f'; seed {recipe.seed}')
     for p in plans: say(f'  {p.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in p.stages) + f'; {p.speed.config.name} ({p.speed.reason})')
     if budget: say(f"time limit {budget['limit']:.0f} s" + ''.join(f'; left out {d}' for d in budget['dropped']))
@@ -273,9 +279,11 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
     say, started = speaker(quiet or not parallel.is_main), time.time()
     with (RunFolder if parallel.is_main else FollowerFolder)(out, overwrite, resume) as folder:   # the lock first
         recipe, device, source = _prepare(recipe, data, device, quiet or not parallel.is_main)
+        say(f'{source}\nplanning: the speed of each architecture on this device, measured once and kept for later runs')
         plans, budget = parallel.share(_plan(source, recipe, device, started) if parallel.is_main else None)   # measured once, by the main process
-        folder.begin(dict(recipe=recipe.to_dict(), data=data_fingerprint(source)))
-        _say_start(say, source, recipe, plans, budget)
+        _refuse_with_processes(recipe, parallel)
+        parallel.share(folder.begin(dict(recipe=recipe.to_dict(), data=data_fingerprint(source))))   # the others wait for it
+        _say_start(say, recipe, plans, budget)
         ends = started + recipe.training.time_limit if recipe.training.time_limit else None
         members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends)
         if not parallel.is_main: return Run(folder.out, recipe, source, members, None, {})   # the main process writes the results
