@@ -141,7 +141,8 @@ def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, sec
                     for p, f in zip(kept, fitted)], dropped
         slowest = min(kept, key=lambda p: p.speed.measured.get(p.speed.config.name) or 0)
         kept.remove(slowest)
-        dropped.append(f'{slowest.name}: one epoch at each of its sizes does not fit a share of {share:.0f} s')
+        room = f'{share:.0f} s of training each' if share > 0 else f'no training time (its lr_find and predictions alone need more than the {seconds_left:.0f} s left)'
+        dropped.append(f'{slowest.name} (the slowest, {slowest.speed.measured.get(slowest.speed.config.name) or 0:.0f} images/s): one epoch at each of its sizes does not fit {room}')
     return [], dropped
 
 # %% ../nbs/19_plan.ipynb #a2bff6e7
