@@ -73,13 +73,15 @@ class OnnxBackend:
 class EnsembleGraph(EnsembleModel):
     "A run's `ensemble.onnx` on ONNX Runtime: the members and their combination in one graph, one call per batch."
     def __init__(self, onnx_dir: Path, manifest: dict, threads: int | None = None):
-        super().__init__(manifest, None, onnx_dir)
+        stacked = manifest['combine']['method'] == 'stacking'   # not linear: with TTA, members are averaged before combining
+        super().__init__(manifest, OnnxBackend(onnx_dir, manifest, threads) if stacked else None, onnx_dir)
         self.session = _session(inside(onnx_dir, 'ensemble.onnx', 'the ONNX ensemble', max_bytes=MAX_WEIGHTS_BYTES), threads)
 
     def predict_probabilities(self, images: list, tta: bool | None = None) -> np.ndarray:
         if not len(images): return np.zeros((0, len(self.classes)), dtype=np.float32)
         pictures = [read_image(image) for image in images]
         views = [False, True] if self.uses_tta(tta) else [False]
+        if len(views) > 1 and self.backend is not None: return super().predict_probabilities(pictures, tta)
         total = 0
         for flip in views:
             batches = _inputs(pictures, self.sizes, flip)
