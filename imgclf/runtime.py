@@ -13,7 +13,7 @@ import numpy as np
 from .core import ModelFileError, inside, progress
 from .data import find_images
 from .images import IMAGE_SUFFIXES, preprocess, read_image
-from .manifest import MAX_WEIGHTS_BYTES, class_probabilities, combine_probabilities, decide, read_manifest, top_k
+from .manifest import MAX_WEIGHTS_BYTES, class_probabilities, combine_probabilities, read_manifest, top_k
 
 # %% auto #0
 __all__ = ['EnsembleModel', 'OnnxBackend', 'EnsembleGraph', 'load_onnx', 'collect_paths', 'predict_paths', 'Predictor']
@@ -136,7 +136,6 @@ def predict_paths(model: EnsembleModel,          # from `imgclf.inference.load_e
                   batch_size: int = 64,
                   quiet: bool = False) -> tuple['pd.DataFrame', list[tuple[str, str]]]:
     "Predictions for every image named by `inputs` (the `predictions.csv` table) and the (name, reason) of each unusable file."
-    import pandas as pd
     found = collect_paths(inputs)
     names, rows, unreadable = [], [], []
     for start in progress(range(0, len(found), batch_size), not quiet and len(found) > batch_size, 'predicting'):
@@ -144,10 +143,8 @@ def predict_paths(model: EnsembleModel,          # from `imgclf.inference.load_e
         names += batch_names; unreadable += batch_unreadable
         if images: rows.append(model.predict_probabilities(images, tta))
     probs = np.concatenate(rows) if rows else np.zeros((0, len(model.classes)), dtype=np.float32)
-    table = pd.DataFrame(np.asarray(probs, dtype=float).round(6), columns=list(model.classes))
-    table.insert(0, 'label', [model.classes[i] for i in decide(probs, model.threshold)] if len(probs) else [])
-    table.insert(0, 'file', names)
-    return table, unreadable
+    from imgclf.ensemble import predictions_table   # a run's own table (no PyTorch in it)
+    return predictions_table(names, model.classes, probs, model.threshold), unreadable
 
 # %% ../nbs/21_runtime.ipynb #5e9a188a
 class Predictor:
