@@ -35,7 +35,9 @@ def example_images(run_dir: Path | str, count: int = 4) -> list[Path]:
     test, labels = root/'test', root/'test_labels.csv'
     if not test.is_dir(): return []
     if labels.is_file():   # one image of each of the first classes
-        with open(labels, newline='') as f: by_class = {row['label']: test/row['file'] for row in csv.DictReader(f)}
+        try:
+            with open(labels, newline='', encoding='utf-8') as f: by_class = {row['label']: test/row['file'] for row in csv.DictReader(f)}
+        except (KeyError, csv.Error, UnicodeDecodeError): by_class = {}   # another header: the first images instead
         picked = [p for p in by_class.values() if p.is_file()]
         if picked: return picked[:count]
     return sorted(p for p in test.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES)[:count]
@@ -54,9 +56,9 @@ def answer(predictor: Predictor, path: str | None, preview_size: int = 224):
 # %% ../nbs/23_serve.ipynb #2f21351e
 def build_app(run_dir: Path | str, backend: str = 'torch', examples: list[Path] | None = None):
     "The Gradio app for the run in `run_dir`: upload or drop an image, see the top five labels."
+    predictor = Predictor(run_dir, backend=backend, k=5)      # first: a run that cannot be loaded leaves no temp folder
     work = Path(tempfile.mkdtemp(prefix='imgclf-serve-'))
     gr = _gradio(work)
-    predictor = Predictor(run_dir, backend=backend, k=5)
     examples = example_images(run_dir) if examples is None else examples
     size = max(224, max(m['size'] for m in predictor.model.manifest['members']))
     with gr.Blocks(title='imgclf demo', delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as app:
