@@ -12,7 +12,7 @@ import warnings
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from .core import ImgclfError
+from .core import ImgclfError, process_started
 from .recipe import SECTIONS, Recipe, parse_stages, recipe_fields
 
 # %% auto #0
@@ -156,7 +156,7 @@ def train_command(args: argparse.Namespace) -> int:
     elif int(os.environ.get('WORLD_SIZE', '1')) > 1:        # started by accelerate launch (or torchrun): one of the processes
         from imgclf.distributed import DataParallel
         run(recipe, data=args.data, out=args.out, device=args.device, parallel=DataParallel(), **options)
-    else: run(recipe, data=args.data, out=args.out, device=args.device, **options)
+    else: run(recipe, data=args.data, out=args.out, device=args.device, started=process_started(), **options)   # --time-limit: the whole command
     return 0
 
 def ensemble_command(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from torch import nn
 from .core import ImgclfError
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'CNN_ARCHITECTURES', 'plain_cnn', 'has_own_head']
+__all__ = ['ACTIVATIONS', 'CNN_ARCHITECTURES', 'COMPACT_ARCHITECTURES', 'plain_cnn', 'build_compact_cnn', 'has_own_head']
 
 # %% ../nbs/08_cnn.ipynb #97bd2265
 ACTIVATIONS = {'relu': nn.ReLU, 'sigmoid': nn.Sigmoid, 'tanh': nn.Tanh}
@@ -66,20 +66,43 @@ def plain_cnn(n_out: int,                     # outputs: the number of classes (
     body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(grid))
     return nn.Sequential(body, _head(channels * grid * grid, n_out, activation, dropout, hidden))
 
+# %% ../nbs/08_cnn.ipynb #130fccdd
+def _group(n_in: int, n_out: int) -> list[nn.Module]:
+    "Conv-MaxPool-BN-GELU-Conv-BN-GELU: halves the grid, `n_out` channels."
+    return [nn.Conv2d(n_in, n_out, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(n_out), nn.GELU(),
+            nn.Conv2d(n_out, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out), nn.GELU()]
+
+def build_compact_cnn(n_out: int,        # outputs: the number of classes (1 for a single sigmoid output; 0: features)
+                n_in: int = 3,     # input channels
+                size: int = 32,    # the image size (any from 8 px: the global pool takes every size)
+                width: int = 24,   # channels of the stem; the three groups have 2, 4 and 8 times as many
+                dropout: float = 0.0,  # dropout before the linear layer
+               ) -> nn.Sequential:
+    "Stem, three Conv-Pool groups and a global max pool; `nn.Sequential(body, head)`."
+    if size < 8: raise ImgclfError(f'compact_cnn halves the grid three times and needs images of at least 8 px, not {size}.')
+    layers = [nn.Conv2d(n_in, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.GELU()]
+    for factor in (1, 2, 4): layers += _group(width * factor, width * factor * 2)
+    body = nn.Sequential(*layers, nn.AdaptiveMaxPool2d(1), nn.Flatten())
+    head = [nn.Dropout(dropout)] if dropout else []
+    return nn.Sequential(body, nn.Sequential(*head, nn.Linear(width * 8, n_out) if n_out else nn.Identity()))
+
+COMPACT_ARCHITECTURES = {'compact_cnn_small': dict(width=16), 'compact_cnn': dict(width=24), 'compact_cnn_wide': dict(width=32)}
+
 # %% ../nbs/08_cnn.ipynb #2f58f9af
-def _entrypoint(name: str, options: dict):
-    "A timm entrypoint named `name` that builds `plain_cnn` with `options`."
+def _entrypoint(name: str, builder, options: dict):
+    "A timm entrypoint named `name` that builds `builder` (`plain_cnn` or `build_compact_cnn`) with `options`."
     def build(pretrained: bool = False, num_classes: int = 10, in_chans: int = 3, size: int = 32, **timm_options) -> nn.Sequential:
         if pretrained: raise ImgclfError(f'{name} is a hand-built CNN with no pretrained weights: train it from scratch (--no-pretrained).')
-        model = plain_cnn(num_classes, in_chans, size, **options)
+        model = builder(num_classes, in_chans, size, **options)
         model.pretrained_cfg = model.default_cfg = dict(architecture=name, input_size=(in_chans, size, size), num_classes=num_classes)
         return model
     build.__name__ = build.__qualname__ = name
     build.__doc__ = f'timm entrypoint of imgclf\'s hand-built `{name}` ({options or "ReLU, no batchnorm, no dropout"}).'
     return build
 
-for _name, _options in CNN_ARCHITECTURES.items(): globals()[_name] = register_model(_entrypoint(_name, _options))   # module-level, as timm's own
+for _name, _options in CNN_ARCHITECTURES.items(): globals()[_name] = register_model(_entrypoint(_name, plain_cnn, _options))   # module-level, as timm's own
+for _name, _options in COMPACT_ARCHITECTURES.items(): globals()[_name] = register_model(_entrypoint(_name, build_compact_cnn, _options))
 
 def has_own_head(arch: str) -> bool:
     "Whether `arch` comes with its own classifier (the hand-built CNNs), rather than taking fastai's head."
-    return arch in CNN_ARCHITECTURES
+    return arch in CNN_ARCHITECTURES or arch in COMPACT_ARCHITECTURES

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
@@ -19,7 +20,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['ImgclfError', 'ModelFileError', 'atomic_path', 'json_default', 'file_bytes', 'write_atomic', 'atomic_folder',
-           'interactive', 'progress', 'speaker', 'imgclf_home', 'relative_name', 'inside']
+           'interactive', 'progress', 'speaker', 'imgclf_home', 'relative_name', 'process_started', 'inside']
 
 # %% ../nbs/00_core.ipynb #22efbee6
 class ImgclfError(Exception):
@@ -131,6 +132,15 @@ def relative_name(path: Path | str, root: Path | str) -> str:
     "`path` relative to `root` with forward slashes (the way runs name files), or the whole path when it is not below `root`."
     try: return Path(path).relative_to(root).as_posix()
     except ValueError: return Path(path).as_posix()
+
+# %% ../nbs/00_core.ipynb #25d97521
+def process_started() -> float:
+    "When this process started, as a `time.time()`: from `/proc` on Linux (to a second), else now."
+    try:
+        ticks = int(Path('/proc/self/stat').read_text().rpartition(')')[2].split()[19])   # field 22, starttime
+        boot = next(float(line.split()[1]) for line in Path('/proc/stat').read_text().splitlines() if line.startswith('btime'))
+        return boot + ticks / os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError, StopIteration): return time.time()
 
 # %% ../nbs/00_core.ipynb #94a180a2
 def inside(root: Path | str, name: str, what: str = 'file', must_exist: bool = True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from .figures import figure_png, run_figures
 from .manifest import manifest_from_summary
 from .models import check_input_size, create_model, resolve_weights
 from .optim import n_outputs
-from .plan import FINISH_SECONDS, MIN_TIME_LIMIT, MemberPlan, plan_members, plan_within, replan
+from .plan import MIN_TIME_LIMIT, MemberPlan, after_training, plan_members, plan_within, replan, slowdown
 from .recipe import Recipe
 from .report import model_card, report_html
 from .runfolder import FollowerFolder, RunFolder
@@ -183,20 +184,20 @@ def _member(source: ImageSource, recipe: Recipe, plan: MemberPlan, folder: RunFo
     member.weights_file = folder.write_member(plan.name, member_files(member))
     return member, False
 
-def _within_budget(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe, ends: float | None) -> tuple[list[MemberPlan], float | None]:
-    "The plans with members `i`... refitted to the time left, and member `i`'s deadline (None without a time limit)."
+def _within_budget(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe, ends: float | None,
+                   slowdowns: list[float]) -> tuple[list[MemberPlan], float | None]:
+    "The plans with members `i`... refitted to the time left (and the `slowdowns` measured so far), and member `i`'s deadline (None without a time limit)."
     if ends is None: return plans, None
-    plans = plans[:i] + replan(plans[i:], source, recipe, ends - time.time())
+    plans = plans[:i] + replan(plans[i:], source, recipe, ends - time.time(), statistics.mean(slowdowns) if slowdowns else 1.0)
     if i >= len(plans): return plans, None
-    later = sum(p.seconds for p in plans[i + 1:])
-    return plans, min(ends - FINISH_SECONDS - later, time.time() + 1.25 * plans[i].seconds)
+    return plans, min(ends - after_training(plans, i, source, recipe), time.time() + 1.25 * plans[i].seconds)
 
 def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], folder: RunFolder, device=None,
                   quiet: bool = False, parallel: SingleProcess | None = None, ends: float | None = None) -> tuple[list[Member], list[str]]:
     "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time); and those reused."
-    say, members, reused, i = speaker(quiet), [], [], 0
+    say, members, reused, i, slowdowns = speaker(quiet), [], [], 0, []
     while i < len(plans):
-        plans, deadline = _within_budget(plans, i, source, recipe, ends)
+        plans, deadline = _within_budget(plans, i, source, recipe, ends, slowdowns)
         if i >= len(plans): say(f'\nthe time limit leaves no time for the members after {plans[-1].name}'); break
         plan = plans[i]; i += 1
         say(f'\n[{i}/{len(plans)}] {plan.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in plan.stages) + f'; {plan.speed.config.name}')
@@ -204,6 +205,8 @@ def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], 
         member, was_reused = _member(source, recipe, plan, folder, recipe.seed + repeat, device, quiet, parallel or SingleProcess(), deadline)
         members.append(member)
         if was_reused: reused.append(plan.name)
+        elif ends is not None and (measured := slowdown(plan, member.history, len(source.train))):
+            slowdowns.append(measured); member.timings['epochs_vs_probe'] = round(measured, 2)   # the later members are planned with it
         say(f'{plan.name}: valid accuracy {member.valid_accuracy:.4f}' + (' (finished before the interruption)' if was_reused else f' in {member.seconds:.0f} s'))
     return members, reused
 
@@ -273,10 +276,11 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         resume: bool = False,                   # continue the interrupted run in `out` (same recipe and data)
         overwrite: bool = False,                # replace a finished run in `out` (once the new one is complete)
         parallel: SingleProcess | None = None,  # several processes: `imgclf.distributed.DataParallel`
+        started: float | None = None,           # when the time limit's clock started (default: now; the CLI's: its process's start)
        ) -> Run:
     "Train every member of `recipe` on `data`, ensemble them, predict the test set and write the run folder `out`."
     parallel = parallel or SingleProcess()
-    say, started = speaker(quiet or not parallel.is_main), time.time()
+    say, started = speaker(quiet or not parallel.is_main), started or time.time()
     with (RunFolder if parallel.is_main else FollowerFolder)(out, overwrite, resume) as folder:   # the lock first
         recipe, device, source = _prepare(recipe, data, device, quiet or not parallel.is_main)
         say(f'{source}\nplanning: the speed of each architecture on this device, measured once and kept for later runs')

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -20,9 +20,10 @@ from .recipe import Recipe, Stage
 from .speed import SpeedChoice, choose_speed, measure_speeds
 
 # %% auto #0
-__all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'MIN_TIME_LIMIT', 'native_size', 'stage_sizes',
-           'epoch_seconds', 'stage_epochs', 'MemberPlan', 'plan_member', 'plan_members', 'overhead_seconds',
-           'fit_budget', 'minimum_budget', 'plan_within', 'replan']
+__all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'FINISH_SECONDS_PER_IMAGE', 'MIN_TIME_LIMIT',
+           'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs', 'MemberPlan', 'plan_member', 'plan_members',
+           'evaluated_images', 'finish_seconds', 'overhead_seconds', 'fit_budget', 'minimum_budget', 'plan_within',
+           'replan', 'after_training', 'slowdown']
 
 # %% ../nbs/19_plan.ipynb #25cf168e
 def native_size(source: ImageSource, limit: int = 200, seed: int = 0) -> int:
@@ -74,9 +75,15 @@ class MemberPlan:
     speed: SpeedChoice
     seconds: float
     why: str
+    slowdown: float = 1.0   # how many times longer epochs take than the probe says (measured on the members trained so far)
+    @property
+    def images_per_second(self) -> float | None:
+        "The probed training speed of the chosen configuration, divided by `slowdown`."
+        measured = self.speed.measured.get(self.speed.config.name)
+        return measured / self.slowdown if measured else None
     def to_dict(self) -> dict:
         return dict(name=self.name, arch=self.arch, mode=self.mode, stages=[asdict(s) for s in self.stages], speed=self.speed.to_dict(),
-                    seconds=round(self.seconds, 1), why=self.why)
+                    seconds=round(self.seconds, 1), why=self.why, slowdown=round(self.slowdown, 3))
 
 def _planned_stages(recipe: Recipe, arch: str, native: int, images: int, speed: float, size: int, device_type: str) -> tuple[list[Stage], str]:
     "The recipe's stages, or (when 'auto') the planned ones, with the reason in words."
@@ -107,19 +114,28 @@ def plan_members(source: ImageSource, recipe: Recipe, device=None) -> list[Membe
     return [plan_member(source, recipe, name, arch, mode, device, native) for name, arch, mode in recipe.member_specs()]
 
 # %% ../nbs/19_plan.ipynb #d528cd2a
-FINISH_SECONDS = 20.0      # writing predictions, metrics, figures, report: reserved at the end of a budget
+FINISH_SECONDS = 20.0      # ensembling, writing predictions, metrics, figures, report: reserved at the end of a budget...
+FINISH_SECONDS_PER_IMAGE = 5e-4   # ...and this much more per image predicted (Fashion-MNIST's 70,000 on two CPU cores: 55 s reserved; 46 s taken with one member, 80 s with three)
+
+def evaluated_images(source: ImageSource) -> int:
+    "The images each member predicts after training: train (for its metrics), valid and test."
+    return len(source.train) + len(source.valid) + len(source.test_files)
+
+def finish_seconds(source: ImageSource) -> float:
+    "The time reserved at the end of a budget for ensembling and writing the results of `source`."
+    return FINISH_SECONDS + FINISH_SECONDS_PER_IMAGE * evaluated_images(source)
 MIN_TIME_LIMIT = 30.0      # below this not even the speed probes fit
 
 def overhead_seconds(plan: MemberPlan, images: int, evaluated: int, recipe: Recipe) -> float:
     "A member's time besides training: `lr_find` (its mini-batches) and predicting the `evaluated` images."
-    speed = plan.speed.measured.get(plan.speed.config.name) or 1.0
+    speed = plan.images_per_second or 1.0
     size = plan.stages[-1].size if plan.stages else 32
     lr_find = 0 if recipe.training.lr is not None else recipe.training.lr_find_iterations * recipe.training.bs / speed
     return lr_find + evaluated / (3 * speed) * (size / plan.stages[0].size) ** 2 * (2 if recipe.ensemble.tta else 1)
 
 def _fit_share(plan: MemberPlan, seconds: float, native: int, images: int, device_type: str) -> list[Stage] | None:
     "The member's stages in `seconds` of training, or None when one epoch at each size does not fit."
-    speed, first = plan.speed.measured.get(plan.speed.config.name), plan.stages[0].size
+    speed, first = plan.images_per_second, plan.stages[0].size
     if not speed: return None
     sizes = [s.size for s in plan.stages]
     needed = sum(epoch_seconds(images, speed, s, first) for s in sizes)
@@ -127,32 +143,37 @@ def _fit_share(plan: MemberPlan, seconds: float, native: int, images: int, devic
     return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, speed, first, 'cpu', seconds))]
 
 # %% ../nbs/19_plan.ipynb #261c5165
+def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, seconds_left: float) -> MemberPlan:
+    "`plan` with `stages` that fit its `share` of training, the seconds they should take, and why."
+    seconds = sum(s.epochs * epoch_seconds(images, plan.images_per_second, s.size, plan.stages[0].size) for s in stages)
+    slower = f' (epochs measured {plan.slowdown:.2f}x as long as probed)' if plan.slowdown != 1 else ''
+    return replace(plan, stages=stages, seconds=seconds, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
+                   + ', '.join(f'{s.size} px x {s.epochs}' for s in stages))
+
 def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float) -> tuple[list[MemberPlan], list[str]]:
     "The plans that fit `seconds_left`, with their epochs; and why any member was dropped."
-    images, evaluated = len(source.train), len(source.valid) + len(source.test_files) + len(source.train)
+    images, evaluated = len(source.train), evaluated_images(source)
     kept, dropped = list(plans), []
     while kept:
-        training = seconds_left - FINISH_SECONDS - sum(overhead_seconds(p, images, evaluated, recipe) for p in kept)
+        training = seconds_left - finish_seconds(source) - sum(overhead_seconds(p, images, evaluated, recipe) for p in kept)
         share = training / len(kept)
         fitted = [_fit_share(p, share, 0, images, 'cpu') for p in kept]
         if all(f is not None for f in fitted):
-            return [MemberPlan(p.name, p.arch, p.mode, f, p.speed, sum(s.epochs * epoch_seconds(images, p.speed.measured[p.speed.config.name], s.size, p.stages[0].size) for s in f),
-                               f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in f))
-                    for p, f in zip(kept, fitted)], dropped
-        slowest = min(kept, key=lambda p: p.speed.measured.get(p.speed.config.name) or 0)
+            return [_fitted(p, f, images, share, seconds_left) for p, f in zip(kept, fitted)], dropped
+        slowest = min(kept, key=lambda p: p.images_per_second or 0)
         kept.remove(slowest)
         room = f'{share:.0f} s of training each' if share > 0 else f'no training time (its lr_find and predictions alone need more than the {seconds_left:.0f} s left)'
-        dropped.append(f'{slowest.name} (the slowest, {slowest.speed.measured.get(slowest.speed.config.name) or 0:.0f} images/s): one epoch at each of its sizes does not fit {room}')
+        dropped.append(f'{slowest.name} (the slowest, {slowest.images_per_second or 0:.0f} images/s): one epoch at each of its sizes does not fit {room}')
     return [], dropped
 
 # %% ../nbs/19_plan.ipynb #a2bff6e7
 def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> float:
     "The smallest time limit that gives the fastest member one epoch at each of its sizes."
-    images, evaluated = len(source.train), len(source.valid) + len(source.test_files) + len(source.train)
+    images, evaluated = len(source.train), evaluated_images(source)
     def cost(p: MemberPlan) -> float:
-        speed = p.speed.measured.get(p.speed.config.name) or 1.0
+        speed = p.images_per_second or 1.0
         return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, evaluated, recipe)
-    return elapsed + FINISH_SECONDS + min(cost(p) for p in plans)
+    return elapsed + finish_seconds(source) + min(cost(p) for p in plans)
 
 def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> tuple[list[MemberPlan], list[str]]:
     "The plans refitted to `recipe.training.time_limit` (seconds already spent: `elapsed`); an error when nothing fits."
@@ -163,6 +184,19 @@ def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, el
                           f'The smallest limit that would work is about {minimum_budget(plans, source, recipe, elapsed):.0f} s.')
     return kept, dropped
 
-def replan(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float) -> list[MemberPlan]:
-    "The members not yet trained, refitted to the time actually left (those that no longer fit are dropped)."
-    return fit_budget(plans, source, recipe, seconds_left)[0] if plans else []
+def replan(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float, slowdown: float = 1.0) -> list[MemberPlan]:
+    "The members not yet trained, refitted to the time actually left at speeds `slowdown` times slower than probed (those that no longer fit are dropped)."
+    return fit_budget([replace(p, slowdown=slowdown) for p in plans], source, recipe, seconds_left)[0] if plans else []
+
+def after_training(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe) -> float:
+    "The seconds the run needs once member `i` ends its training: its predictions, the later members whole, and the finish."
+    images, evaluated = len(source.train), evaluated_images(source)
+    later = sum(p.seconds + overhead_seconds(p, images, evaluated, recipe) for p in plans[i + 1:])
+    return overhead_seconds(plans[i], images, evaluated, recipe) + later + finish_seconds(source)
+
+def slowdown(plan: MemberPlan, history: list[dict], images: int) -> float | None:
+    "How many times as long as `plan`'s probed speed says the epochs of `history` took (validation and augmentation included); None without epochs."
+    probed = plan.speed.measured.get(plan.speed.config.name)
+    if not probed or not history: return None
+    expected = sum(epoch_seconds(images, probed, epoch['size'], plan.stages[0].size) for epoch in history)
+    return sum(epoch['seconds'] for epoch in history) / expected
