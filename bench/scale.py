@@ -79,7 +79,7 @@ def row(budget: float, wall: float, peak_mb: float, summary: dict) -> dict:
     return dict(budget_s=budget, wall_s=round(wall, 1), peak_rss_mb=round(peak_mb), members=members,
                 ensemble_test_accuracy=ensemble['test_accuracy'], ensemble_valid_accuracy=ensemble['valid_accuracy'],
                 best_member=best['name'], gain_over_best_member=round(ensemble['test_accuracy'] - best['test_accuracy'], 4),
-                dropped=summary.get('time_limit', {}).get('dropped', []),
+                dropped=[*summary.get('time_limit', {}).get('dropped', []), *summary.get('time_limit', {}).get('dropped_while_running', [])],
                 machine=summary['machine']['name'], device=summary['machine']['device'])
 
 

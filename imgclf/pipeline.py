@@ -185,20 +185,25 @@ def _member(source: ImageSource, recipe: Recipe, plan: MemberPlan, folder: RunFo
     return member, False
 
 def _within_budget(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe, ends: float | None,
-                   slowdowns: list[float]) -> tuple[list[MemberPlan], float | None]:
-    "The plans with members `i`... refitted to the time left (and the `slowdowns` measured so far), and member `i`'s deadline (None without a time limit)."
+                   slowdowns: list[float], left_out: list[str]) -> tuple[list[MemberPlan], float | None]:
+    "The plans with members `i`... refitted to the time left (and the `slowdowns` measured so far; those that no longer fit added to `left_out`), and member `i`'s deadline."
     if ends is None: return plans, None
-    plans = plans[:i] + replan(plans[i:], source, recipe, ends - time.time(), statistics.mean(slowdowns) if slowdowns else 1.0)
+    kept, dropped = replan(plans[i:], source, recipe, ends - time.time(), statistics.mean(slowdowns) if slowdowns else 1.0)
+    plans = plans[:i] + kept
+    left_out += dropped
     if i >= len(plans): return plans, None
     return plans, min(ends - after_training(plans, i, source, recipe), time.time() + 1.25 * plans[i].seconds)
 
 def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], folder: RunFolder, device=None,
-                  quiet: bool = False, parallel: SingleProcess | None = None, ends: float | None = None) -> tuple[list[Member], list[str]]:
-    "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time); and those reused."
-    say, members, reused, i, slowdowns = speaker(quiet), [], [], 0, []
+                  quiet: bool = False, parallel: SingleProcess | None = None, ends: float | None = None,
+                  left_out: list[str] | None = None) -> tuple[list[Member], list[str]]:
+    "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time; those that no longer fit added to `left_out`); and those reused."
+    say, members, reused, i, slowdowns, left_out = speaker(quiet), [], [], 0, [], [] if left_out is None else left_out
     while i < len(plans):
-        plans, deadline = _within_budget(plans, i, source, recipe, ends, slowdowns)
-        if i >= len(plans): say(f'\nthe time limit leaves no time for the members after {plans[-1].name}'); break
+        seen = len(left_out)
+        plans, deadline = _within_budget(plans, i, source, recipe, ends, slowdowns, left_out)
+        for reason in left_out[seen:]: say(f'\nleft out, re-planned from the time actually left: {reason}')
+        if i >= len(plans): break
         plan = plans[i]; i += 1
         say(f'\n[{i}/{len(plans)}] {plan.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in plan.stages) + f'; {plan.speed.config.name}')
         repeat = [p.arch for p in plans[:i - 1]].count(plan.arch)  # a repeated architecture gets its own seed, so its own member
@@ -289,7 +294,8 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         parallel.share(folder.begin(dict(recipe=recipe.to_dict(), data=data_fingerprint(source))))   # the others wait for it
         _say_start(say, recipe, plans, budget)
         ends = started + recipe.training.time_limit if recipe.training.time_limit else None
-        members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends)
+        left_out = budget.setdefault('dropped_while_running', []) if budget else None   # members that stop fitting as the run goes
+        members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends, left_out)
         if not parallel.is_main: return Run(folder.out, recipe, source, members, None, {})   # the main process writes the results
         ensemble = build_ensemble(members, source.targets('valid'), recipe.ensemble, recipe.seed)
         before = ensemble.test_probs
