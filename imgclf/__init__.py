@@ -22,6 +22,9 @@ def train(data: Path | str | None = None,  # folder, CSV, 'sample' (default), 'c
 
 def load(run_dir: Path | str, backend: str = 'torch', device: str = 'cpu'):
     "The ensemble of a finished run (or an exported model), ready to predict: on PyTorch, or on ONNX Runtime after `imgclf export --onnx`."
+    if backend not in ('torch', 'onnx'):
+        from imgclf.core import ImgclfError
+        raise ImgclfError(f"backend must be 'torch' (PyTorch) or 'onnx' (ONNX Runtime, after imgclf export --onnx), not {backend!r}.")
     if backend == 'onnx':
         from imgclf.runtime import load_onnx
         return load_onnx(run_dir)

@@ -47,11 +47,13 @@ def _check_same_data(summaries: list[dict], run_dirs: list[Path]):
 
 # %% ../nbs/24_combine.ipynb #7e2d56eb
 def _unique_names(members: list[Member]) -> list[Member]:
-    "The members with unique names: a name seen before gets `-2`, `-3`..."
-    seen = {}
+    "The members with unique names: a name taken before gets `-2`, `-3`... (the first of those not taken)."
+    taken = set()
     for member in members:
-        seen[member.name] = seen.get(member.name, 0) + 1
-        if seen[member.name] > 1: member.name = f'{member.name}-{seen[member.name]}'
+        name, n = member.name, 1
+        while name in taken: n += 1; name = f'{member.name}-{n}'
+        member.name = name
+        taken.add(name)
     return members
 
 def _plan_of(member: Member) -> MemberPlan:

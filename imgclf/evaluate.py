@@ -49,13 +49,15 @@ def test_accuracy(probs: np.ndarray | None, source: ImageSource, threshold: floa
     return accuracy_score(probs[rows], classes, threshold)
 
 def run_metrics(members: list, ensemble: Ensemble, source: ImageSource) -> dict:
-    "`{'valid': {name: metrics}, 'test': {...}}` for every member and the ensemble (test only where its labels are known)."
+    "`{'valid': {name: metrics}, 'test': {...}}` for every member and the ensemble (test only where its labels are known; a test label the classes lack is counted in `test_unknown_labels`)."
     classes, threshold = list(source.classes), ensemble.decision_threshold
     score = lambda probs, targets: classification_metrics(probs, targets, classes, threshold=threshold)
     valid = source.targets('valid')
     result = {'valid': {**{m.name: score(m.valid_probs, valid) for m in members}, 'ensemble': score(ensemble.valid_probs, valid)}}
     targets = source.test_targets()
-    if targets is not None and len(targets[0]) and (targets[1] >= 0).all() and ensemble.test_probs is not None:
-        rows, test = targets
-        result['test'] = {**{m.name: score(m.test_probs[rows], test) for m in members}, 'ensemble': score(ensemble.test_probs[rows], test)}
+    if targets is None or not len(targets[0]) or ensemble.test_probs is None: return result
+    known = targets[1] >= 0          # per-class metrics need a known class; `test_accuracy` counts the others as wrong
+    rows, test = targets[0][known], targets[1][known]
+    if len(rows): result['test'] = {**{m.name: score(m.test_probs[rows], test) for m in members}, 'ensemble': score(ensemble.test_probs[rows], test)}
+    if not known.all(): result['test_unknown_labels'] = int((~known).sum())
     return result

@@ -22,8 +22,8 @@ from .datasets import image_source
 from .images import read_image
 
 # %% auto #0
-__all__ = ['all_images', 'pixel_hash', 'thumbnail', 'perceptual_hash', 'near_duplicate_pairs', 'group_pairs', 'explore_source',
-           'plot_counts', 'plot_samples', 'explore_html', 'explore']
+__all__ = ['BLOCK', 'all_images', 'pixel_hash', 'thumbnail', 'perceptual_hash', 'near_duplicate_pairs', 'group_pairs',
+           'explore_source', 'plot_counts', 'plot_samples', 'explore_html', 'explore']
 
 # %% ../nbs/17_explore.ipynb #af01a8b5
 def all_images(source: ImageSource) -> list[tuple[str, str, Path]]:
@@ -52,13 +52,16 @@ def perceptual_hash(thumb: np.ndarray, keep: int = 8) -> np.ndarray:
 # %% ../nbs/17_explore.ipynb #4a123fc6
 _BITS = np.array([bin(i).count('1') for i in range(256)], dtype=np.uint8)
 
-def _close_in(bucket: list[int], hashes: np.ndarray, thumbs: np.ndarray, distance: int, tolerance: float) -> set:
-    "The pairs of one bucket whose hashes differ in at most `distance` bits and whose thumbnails agree within `tolerance`."
-    index = np.array(bucket)
-    bits = _BITS[hashes[index][:, None, :] ^ hashes[index][None, :, :]].sum(-1)
+BLOCK = 2000   # a bucket larger than this is compared block against block (a 2000 x 2000 comparison holds 32 MB)
+
+def _close_between(rows: list[int], cols: list[int], hashes: np.ndarray, thumbs: np.ndarray, distance: int, tolerance: float) -> set:
+    "The pairs of `rows` x `cols` (two blocks of one bucket, or a block and itself) within `distance` hash bits whose thumbnails agree within `tolerance`."
+    first, second = np.array(rows), np.array(cols)
+    close = _BITS[hashes[first][:, None, :] ^ hashes[second][None, :, :]].sum(-1) <= distance
+    if rows is cols: close = np.triu(close, 1)
     found = set()
-    for a, b in zip(*np.nonzero(np.triu(bits <= distance, 1))):
-        i, j = int(index[a]), int(index[b])
+    for a, b in zip(*np.nonzero(close)):
+        i, j = int(first[a]), int(second[b])
         if np.abs(thumbs[i] - thumbs[j]).mean() <= tolerance: found.add((min(i, j), max(i, j)))
     return found
 
@@ -69,9 +72,10 @@ def near_duplicate_pairs(hashes: np.ndarray, thumbs: np.ndarray, distance: int =
     for band in np.array_split(np.arange(63), distance + 1):      # two hashes within `distance` bits agree on at least one band
         buckets = defaultdict(list)
         for i, key in enumerate(np.packbits(bits[:, band], axis=1)): buckets[key.tobytes()].append(i)
-        for bucket in buckets.values():
-            for start in range(0, len(bucket), 2000):              # a very large bucket is compared in blocks
-                if len(bucket) > 1: pairs |= _close_in(bucket[start:start + 2000], hashes, thumbs, distance, tolerance)
+        for bucket in (b for b in buckets.values() if len(b) > 1):
+            blocks = [bucket[start:start + BLOCK] for start in range(0, len(bucket), BLOCK)]
+            for k, rows in enumerate(blocks):
+                for cols in blocks[k:]: pairs |= _close_between(rows, cols, hashes, thumbs, distance, tolerance)
     return sorted(pairs)
 
 def group_pairs(pairs: list[tuple[int, int]]) -> list[list[int]]:

@@ -97,7 +97,8 @@ def top_losses(probs: np.ndarray, targets: np.ndarray, k: int = 9) -> np.ndarray
     losses = -np.log(np.clip(np.asarray(probs)[np.arange(len(targets)), targets], 1e-12, 1))
     return np.argsort(-losses, kind='stable')[:k]
 
-def plot_top_losses(source: ImageSource, probs: np.ndarray, k: int = 9, title: str = 'top losses (validation)', split: str = 'valid'):
+def plot_top_losses(source: ImageSource, probs: np.ndarray, k: int = 9, title: str = 'top losses (validation)', split: str = 'valid',
+                    threshold: float = 0.5):   # two classes: the decision threshold the predictions are made with
     "A grid of the `k` images of `source`'s `split` ('valid' or 'train') with the highest loss under `probs`, titled prediction / actual / loss / probability."
     classes, files, targets = list(source.classes), source.paths(split), source.targets(split)
     if len(probs) < len(files):                                  # the training images a run checked: `ImageSource.train_sample`
@@ -109,7 +110,7 @@ def plot_top_losses(source: ImageSource, probs: np.ndarray, k: int = 9, title: s
     figure, axes = plt.subplots(lines, columns, figsize=(3.2 * columns, 3.4 * lines), squeeze=False)
     for axis in axes.flat: axis.axis('off')
     for axis, row in zip(axes.flat, rows):
-        predicted = int(np.argmax(probs[row]))
+        predicted = int(decide(probs[row:row + 1], threshold)[0])
         axis.imshow(read_image(files[row]))
         loss = -np.log(max(float(probs[row, targets[row]]), 1e-12))
         axis.set_title(f'{classes[predicted]} / {classes[targets[row]]}\nloss {loss:.2f} / p {probs[row, predicted]:.2f}', fontsize=9)
@@ -129,8 +130,9 @@ def run_figures(source: ImageSource, members: list, ensemble, summary: dict) -> 
                 figures[f"confusion_{name}{'_normalized' if normalize else ''}.png"] = plot_confusion(probs, targets, classes, normalize, title, threshold)
         for member in members: figures[f'learning_curves_{member.name}.png'] = plot_learning_curves(member)
         figures['comparison.png'] = plot_comparison(summary)
-        figures['top_losses_ensemble.png'] = plot_top_losses(source, ensemble.valid_probs, title='ensemble: top losses (validation)')
+        figures['top_losses_ensemble.png'] = plot_top_losses(source, ensemble.valid_probs, title='ensemble: top losses (validation)', threshold=threshold)
         if all(m.train_probs is not None for m in members):
             train = ensemble.combine([m.train_probs for m in members])
-            figures['label_errors.png'] = plot_top_losses(source, train, title='suspected label errors (training images)', split='train')
+            figures['label_errors.png'] = plot_top_losses(source, train, title='suspected label errors (training images)', split='train',
+                                                          threshold=threshold)
     return figures

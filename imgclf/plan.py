@@ -162,8 +162,9 @@ def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, sec
             return [_fitted(p, f, images, share, seconds_left) for p, f in zip(kept, fitted)], dropped
         slowest = min(kept, key=lambda p: p.images_per_second or 0)
         kept.remove(slowest)
-        room = f'{share:.0f} s of training each' if share > 0 else f'no training time (its lr_find and predictions alone need more than the {seconds_left:.0f} s left)'
-        dropped.append(f'{slowest.name} (the slowest, {slowest.images_per_second or 0:.0f} images/s): one epoch at each of its sizes does not fit {room}')
+        why = (f'one epoch at each of its sizes does not fit {share:.0f} s of training each' if share > 0 else
+               f'no time to train: the lr_find and predictions of the members alone need more than the {seconds_left:.0f} s left')
+        dropped.append(f'{slowest.name} (the slowest, {slowest.images_per_second or 0:.0f} images/s): {why}')
     return [], dropped
 
 # %% ../nbs/19_plan.ipynb #a2bff6e7

@@ -115,7 +115,7 @@ class RunFolder:
             raise ImgclfError(f'{self.staging} holds a run that did not finish: --resume continues it, --overwrite starts again.')
         if _finished(self.out) and not (self.overwrite or self.resume):
             raise ImgclfError(f'{self.out} holds a finished run. Use --overwrite to replace it (it stays as it is until the new run is '
-                              f'complete), --resume to keep it, or another --out.')
+                              f'complete), or give another --out (--resume only continues a run that did not finish).')
 
 # %% ../nbs/18_runfolder.ipynb #dbf36d53
 def _begin(self, fingerprint: dict) -> dict | None:
