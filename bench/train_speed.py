@@ -68,14 +68,14 @@ def bare_speed(model: nn.Module, batches: list, config: SpeedConfig, device, war
     return len(batches[0][0]) / statistics.median(times[warmup:])
 
 
-def configs(device) -> list[tuple[str, SpeedConfig, str]]:
-    "(name, speed configuration, cache mode) of every option measured."
+def configs(device, compile: bool = True) -> list[tuple[str, SpeedConfig, str]]:
+    "(name, speed configuration, cache mode) of every option measured (`compile` where a compiler works and it is asked for)."
     half = 'fp16' if device.type == 'cuda' else 'bf16'
     rows = [('fp32', SpeedConfig('fp32'), 'memory'), (half, SpeedConfig(half), 'memory'),
             ('channels_last', SpeedConfig('fp32', True), 'memory'), (f'{half}+channels_last', SpeedConfig(half, True), 'memory'),
             ('fp32, no cache', SpeedConfig('fp32'), 'off')]
     from imgclf.speed import compiler_problem
-    if compiler_problem(device.type) is None: rows.append(('compile', SpeedConfig('fp32', False, True), 'memory'))
+    if compile and compiler_problem(device.type) is None: rows.append(('compile', SpeedConfig('fp32', False, True), 'memory'))
     return rows
 
 
@@ -103,6 +103,7 @@ def main():
     parser.add_argument('--steps', type=int, default=12, help='timed batches per measurement')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--json', help='write the rows to this file')
+    parser.add_argument('--no-compile', action='store_true', help='leave out the torch.compile rows (compiling each model takes minutes on a CPU)')
     args = parser.parse_args()
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     print(f'{device_name(device)}; torch {torch.__version__}; python {platform.python_version()}')
@@ -112,7 +113,7 @@ def main():
     for arch in args.archs.split(','):
         size = stage_sizes(native, device.type, smallest_size(create_model(arch, 2), 8) or 8)[0]
         default = choose_speed(arch, recipe.training, size, recipe.training.bs, len(source.classes), device).config
-        for name, config, cache in configs(device):
+        for name, config, cache in configs(device, not args.no_compile):
             row = measure(source, arch, size, name, config, cache, recipe, device, args.steps, args.warmup)
             rows.append(row)
             print(f"{arch:<16}{name:<24}{size:>5}{row['imgclf_img_s']:>14.0f}{row['bare_img_s']:>12.0f}{row['ratio']:>7.2f}", flush=True)
@@ -120,7 +121,8 @@ def main():
         rows.append(row)
         print(f"{arch:<16}{'default (' + default.name + ')':<24}{size:>5}{row['imgclf_img_s']:>14.0f}{row['bare_img_s']:>12.0f}{row['ratio']:>7.2f}", flush=True)
     if args.json:
-        with open(args.json, 'w') as f: json.dump(rows, f, indent=2)
+        machine = f'{device_name(device)}; torch {torch.__version__}'
+        with open(args.json, 'w') as f: json.dump([dict(row, machine=machine) for row in rows], f, indent=2)
 
 
 if __name__ == '__main__':

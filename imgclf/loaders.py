@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import warnings
 
@@ -27,8 +27,9 @@ from .images import read_image
 from .recipe import DataOptions
 
 # %% auto #0
-__all__ = ['batch_transforms', 'Mirror', 'CachedImages', 'CachedLoader', 'cached_loaders', 'default_workers', 'UprightImage',
-           'block_loaders', 'dataloaders', 'predict_loader', 'mirrored', 'image_stats']
+__all__ = ['SHORT_TRAINING', 'batch_transforms', 'Mirror', 'planned_augmentation', 'CachedImages', 'CachedLoader',
+           'cached_loaders', 'default_workers', 'UprightImage', 'block_loaders', 'dataloaders', 'predict_loader',
+           'mirrored', 'image_stats']
 
 # %% ../nbs/07_loaders.ipynb #81a892f7
 def batch_transforms(size: int, options: DataOptions, stats: tuple) -> list:
@@ -43,6 +44,16 @@ class Mirror(Transform):
     "Flip every image of a batch left to right (test-time augmentation; not random)."
     order = 99
     def encodes(self, x: TensorImage): return x.flip(-1)
+
+# %% ../nbs/07_loaders.ipynb #9dbb20b5
+SHORT_TRAINING = 100_000   # training images seen (epochs x images), below which 'auto' keeps only the flips
+
+def planned_augmentation(options: DataOptions, images_seen: int) -> tuple[DataOptions, str]:
+    "The augmentation of a member that sees `images_seen` training images: `options`, or flips alone for short training; and why, in words."
+    light = replace(options, rotate=0.0, zoom=1.0, lighting=0.0, erasing=0.0)
+    if options.augment == 'flips': return light, 'flips alone (augment=flips)'
+    if options.augment == 'full' or images_seen >= SHORT_TRAINING: return options, f'the recipe\'s full augmentation ({images_seen:,} training images seen)'
+    return light, f'flips alone: {images_seen:,} training images seen, under {SHORT_TRAINING:,}'
 
 # %% ../nbs/07_loaders.ipynb #87d14d96
 def _read_only_tensor(array: np.ndarray) -> torch.Tensor:

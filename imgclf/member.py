@@ -29,7 +29,7 @@ from safetensors.torch import load as load_tensors, save as save_tensors
 
 from .core import ImgclfError, interactive, speaker
 from .data import ImageSource
-from .loaders import dataloaders, image_stats, mirrored, predict_loader
+from .loaders import dataloaders, image_stats, mirrored, planned_augmentation, predict_loader
 from .manifest import class_probabilities, decide
 from .models import WeightsChoice, check_input_size, create_model, pretrained_stats, rebuild_model, resolve_weights
 from .optim import accuracy_metric, fit_epochs, loss_function, mix_callbacks, n_outputs, optimizer
@@ -285,6 +285,7 @@ class Member:
     tta: bool = False              # whether its probabilities were made with test-time augmentation
     speed: dict = field(default_factory=dict)    # the speed configuration, what was measured and why it was chosen
     resumed: dict | None = None    # when continued from a checkpoint: the epochs that were already done
+    augmentation: str = ''         # the training augmentation it got, and why (`imgclf.loaders.planned_augmentation`)
     valid_probs: np.ndarray | None = field(default=None, repr=False)
     test_probs: np.ndarray | None = field(default=None, repr=False)
     train_probs: np.ndarray | None = field(default=None, repr=False)  # on the training images, without augmentation
@@ -395,6 +396,8 @@ def train_member(source: ImageSource, arch: str, recipe: Recipe,
     stages = stages or recipe.training.stages
     if stages == 'auto': raise ImgclfError("train_member needs the member's stages: plan them first (imgclf.plan) or give them.")
     started, say = time.time(), speaker(quiet)
+    data, augmentation = planned_augmentation(recipe.data, len(source.train) * sum(s.epochs for s in stages))
+    recipe = replace(recipe, data=data)
     set_seed(seed, reproducible=True)
     choice = starting_weights(arch, recipe, mode, name)
     say(f'{name}: {choice.note}')
@@ -416,8 +419,10 @@ def train_member(source: ImageSource, arch: str, recipe: Recipe,
             timings['predict'] = round(time.time() - timings['predict'], 2)
             for callback in callbacks or []: learn.remove_cb(callback)
             export = _fastai_export(learn, source, recipe, stats, best['size']) if recipe.output.fastai_export and (parallel or SingleProcess()).is_main else None
-    return _member(name, arch, source, recipe, stages, lr, tracker, best, stats, choice, mode, seed, speed, timings, resumed,
-                   probs, learn.model.eval(), round(time.time() - started, 1), export)
+    member = _member(name, arch, source, recipe, stages, lr, tracker, best, stats, choice, mode, seed, speed, timings, resumed,
+                     probs, learn.model.eval(), round(time.time() - started, 1), export)
+    member.augmentation = augmentation
+    return member
 
 def _entered(contexts) -> ExitStack:
     stack = ExitStack()

@@ -66,6 +66,9 @@ class DataOptions:
     zoom: float = option(1.1, 'largest random zoom factor (1: none)', interval='[1, 4]')
     lighting: float = option(0.2, 'largest random change of brightness and contrast', interval='[0, 1)')
     erasing: float = option(0.25, 'probability of erasing a random rectangle', interval='[0, 1]')
+    augment: str = option('auto', "'auto': rotations, zooms, lighting and erasing for members that see at least 100,000 training images, "
+                          "flips alone for shorter training (which the rest slows more than it regularises); 'full': always; 'flips': flips alone",
+                          choices=('auto', 'full', 'flips'))
     cache: str = option('auto', "decode each image once: 'auto' (memory within the budget, else a memory-mapped file; saved for "
                         "later runs), 'memory', 'disk', or 'off' (fastai's DataBlock decodes every epoch)",
                         choices=('auto', 'memory', 'disk', 'off'))

@@ -23,8 +23,8 @@ from .models import create_model
 from .recipe import TrainingOptions
 
 # %% auto #0
-__all__ = ['device_name', 'supported_precisions', 'compiler_problem', 'check_speed_options', 'Autocast', 'SpeedConfig',
-           'speed_callbacks', 'measure_speeds', 'candidate_configs', 'SpeedChoice', 'choose_speed']
+__all__ = ['device_name', 'native_bf16', 'supported_precisions', 'compiler_problem', 'check_speed_options', 'Autocast',
+           'SpeedConfig', 'speed_callbacks', 'measure_speeds', 'candidate_configs', 'SpeedChoice', 'choose_speed']
 
 # %% ../nbs/11_speed.ipynb #c0caa259
 def device_name(device: torch.device | str | None = None) -> str:
@@ -37,6 +37,11 @@ def device_name(device: torch.device | str | None = None) -> str:
 def _cpuinfo() -> list[str]:
     try: return open('/proc/cpuinfo').read().splitlines()
     except OSError: return []
+
+def native_bf16() -> bool:
+    "Whether this CPU computes bf16 in hardware (x86's AVX512-BF16 or AMX, Arm's BF16); where it does not, oneDNN emulates it, slower than fp32."
+    flags = {f for l in _cpuinfo() if l.startswith(('flags', 'Features')) for f in l.split(':', 1)[1].split()}
+    return bool(flags & {'avx512_bf16', 'amx_bf16', 'bf16'})
 
 def supported_precisions(device: torch.device | str | None = None) -> list[str]:
     "The precisions imgclf can train in on `device`: fp32 always; bf16 where the CPU or GPU has it; fp16 on GPUs."
@@ -132,8 +137,9 @@ def measure_speeds(arch: str, configs: list[SpeedConfig], size: int = 32, bs: in
 
 # %% ../nbs/11_speed.ipynb #c94f3cfa
 def candidate_configs(options: TrainingOptions, device: torch.device | str) -> list[SpeedConfig]:
-    "The configurations `options` allow on `device`: each supported precision for 'auto', each memory format for 'auto'."
-    precisions = [p for p in supported_precisions(device) if p != 'fp16' or torch.device(device).type == 'cuda'] \
+    "The configurations `options` allow on `device`: each supported precision for 'auto' (bf16 on a CPU only where it is in hardware), each memory format for 'auto'."
+    on_gpu = torch.device(device).type == 'cuda'
+    precisions = [p for p in supported_precisions(device) if (p != 'fp16' or on_gpu) and (p != 'bf16' or on_gpu or native_bf16())] \
                  if options.precision == 'auto' else [options.precision]
     layouts = [False, True] if options.channels_last == 'auto' else [bool(options.channels_last)]
     return [SpeedConfig(p, c, bool(options.compile)) for p in precisions for c in layouts]
