@@ -101,7 +101,7 @@ def plan_member(source: ImageSource, recipe: Recipe, name: str, arch: str, mode:
     first = recipe.training.stages[0].size if recipe.training.stages != 'auto' else \
             stage_sizes(native, device.type, smallest_size(create_model(arch, 2), 8) or 8)[0]
     speed = choose_speed(arch, recipe.training, first, recipe.training.bs, len(source.classes), device)
-    if recipe.training.stages == 'auto' and not speed.measured:     # nothing to choose, but the epochs need the speed
+    if not speed.measured and (recipe.training.stages == 'auto' or recipe.training.time_limit is not None):   # nothing to choose, but epochs need the speed
         speed.measured = measure_speeds(arch, [speed.config], first, recipe.training.bs, len(source.classes), device)
     measured = speed.measured.get(speed.config.name) or 0.0
     stages, why = _planned_stages(recipe, arch, native, len(source.train), measured or 1e9, first, device.type)
