@@ -379,6 +379,22 @@ def _say_epochs(learn: Learner, quiet: bool, name: str):
     return line, (learn.no_bar(), learn.no_logging())
 
 # %% ../nbs/12_member.ipynb #4fd71ddf
+def _augmented(recipe: Recipe, source: ImageSource, stages: list[Stage]) -> tuple[Recipe, str]:
+    "`recipe` with the augmentation planned for a member that trains `stages` on `source`, and why."
+    data, why = planned_augmentation(recipe.data, len(source.train) * sum(s.epochs for s in stages))
+    return replace(recipe, data=data), why
+
+def _given_stages(stages: list[Stage] | None, recipe: Recipe) -> list[Stage]:
+    "`stages`, else the recipe's; an error when they are still to be planned ('auto')."
+    stages = stages or recipe.training.stages
+    if stages == 'auto': raise ImgclfError("train_member needs the member's stages: plan them first (imgclf.plan) or give them.")
+    return stages
+
+def _timed(function: Callable, *args):
+    "`function(*args)` and the seconds it took."
+    started = time.time()
+    return function(*args), round(time.time() - started, 2)
+
 def train_member(source: ImageSource, arch: str, recipe: Recipe,
                  stages: list[Stage] | None = None,  # default: the recipe's (which must not be 'auto' then)
                  name: str | None = None, mode: str | None = None, speed: SpeedConfig | None = None,
@@ -393,11 +409,9 @@ def train_member(source: ImageSource, arch: str, recipe: Recipe,
                 ) -> Member:
     "Train one member by `recipe` on `source`; predict valid, test and train with its best epoch."
     name, mode, seed = name or arch, mode or recipe.members.mode, recipe.seed if seed is None else seed
-    stages = stages or recipe.training.stages
-    if stages == 'auto': raise ImgclfError("train_member needs the member's stages: plan them first (imgclf.plan) or give them.")
+    stages = _given_stages(stages, recipe)
     started, say = time.time(), speaker(quiet)
-    data, augmentation = planned_augmentation(recipe.data, len(source.train) * sum(s.epochs for s in stages))
-    recipe = replace(recipe, data=data)
+    recipe, augmentation = _augmented(recipe, source, stages)
     set_seed(seed, reproducible=True)
     choice = starting_weights(arch, recipe, mode, name)
     say(f'{name}: {choice.note}')
@@ -414,9 +428,7 @@ def train_member(source: ImageSource, arch: str, recipe: Recipe,
             say(f'{name}: learning rate {lr:.2e}' + (' (lr_find)' if recipe.training.lr is None else ''))
             best = tracker.restore_best(learn.model) if keep == 'best' else tracker.history[-1]
             learn.dls = loaders_at(best['size'])
-            timings['predict'] = time.time()
-            probs = predict_member(learn, source, recipe, predict_train)
-            timings['predict'] = round(time.time() - timings['predict'], 2)
+            probs, timings['predict'] = _timed(predict_member, learn, source, recipe, predict_train)
             for callback in callbacks or []: learn.remove_cb(callback)
             export = _fastai_export(learn, source, recipe, stats, best['size']) if recipe.output.fastai_export and (parallel or SingleProcess()).is_main else None
     member = _member(name, arch, source, recipe, stages, lr, tracker, best, stats, choice, mode, seed, speed, timings, resumed,
