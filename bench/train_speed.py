@@ -4,8 +4,9 @@ For each architecture at the size the default recipe plans for the data (its fir
 (fp32, bf16 or fp16, channels-last, torch.compile, the decoded-image cache on or off), this times training steps of
 imgclf's loop (a fastai Learner built by imgclf.member.member_learner, with imgclf's DataLoaders, batch augmentation
 and callbacks) and of a bare PyTorch loop (the same model, the same batches already on the device, the same batch
-size, Adam, cross-entropy), interleaved step by step so that a noisy machine slows both alike. The row the default
-recipe would use is marked `default`.
+size, Adam, cross-entropy), their steps in turns (each imgclf batch, then one bare step on that batch) so that a
+noisy machine slows both alike; each figure is the median step. The row the default recipe would use is repeated
+as `default`. Different options are measured one after another: on a shared machine, compare them within one run.
 
     python bench/train_speed.py                                  # the four seed architectures on the bundled sample
     python bench/train_speed.py --archs resnet34 --steps 20 --json speed.json
@@ -34,38 +35,35 @@ from imgclf.speed import SpeedConfig, choose_speed, device_name
 from imgclf.member import member_learner
 
 
-class StepTimer(Callback):
-    "Time each training batch of a fit (forward, loss, backward, step and imgclf's callbacks), and stop after `steps`."
-    order = 100
-    def __init__(self, steps: int, warmup: int): self.steps, self.warmup, self.times = steps, warmup, []
-    def before_batch(self): self.started = time.perf_counter()
+class Interleaved(Callback):
+    """Time imgclf's loop batch by batch (the period from one batch's end to the next: loading, augmentation, callbacks,
+    forward, backward and step) and, right after each, one step of the bare loop on the same batch; stop after `steps`."""
+    order = 100                                        # after every other callback's after_batch
+    def __init__(self, bare_step, steps: int, warmup: int):
+        self.bare_step, self.steps, self.warmup, self.imgclf, self.bare, self.last = bare_step, steps, warmup, [], [], None
     def after_batch(self):
         if not self.training: return
-        self.times.append(time.perf_counter() - self.started)
-        if len(self.times) >= self.steps + self.warmup: raise CancelFitException()
+        if self.dls.device.type == 'cuda': torch.cuda.synchronize(self.dls.device)
+        if self.last is not None: self.imgclf.append(time.perf_counter() - self.last)
+        self.bare.append(self.bare_step(self.xb[0].as_subclass(torch.Tensor), self.yb[0].as_subclass(torch.Tensor)))
+        if len(self.imgclf) >= self.steps + self.warmup: raise CancelFitException()
+        self.last = time.perf_counter()
 
 
-def imgclf_speed(learn, steps: int, warmup: int) -> float:
-    "Images per second of imgclf's loop: the median training batch, after `warmup` batches."
-    timer = StepTimer(steps, warmup)
-    with learn.no_bar(), learn.no_logging(): learn.fit(100, 1e-4, cbs=timer)
-    return learn.dls.train.bs / statistics.median(timer.times[warmup:])
-
-
-def bare_speed(model: nn.Module, batches: list, config: SpeedConfig, device, warmup: int) -> float:
-    "Images per second of a bare PyTorch loop over the same batches: the median step, after `warmup` steps."
+def bare_step(model: nn.Module, config: SpeedConfig, device):
+    "One training step of a bare PyTorch loop (autocast, cross-entropy, backward, Adam), returning its seconds."
     memory = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(device).train().to(memory_format=memory)
     optimiser = torch.optim.Adam(model.parameters(), 1e-4)
-    times = []
-    for x, y in batches:
+    half = torch.bfloat16 if config.precision == 'bf16' else torch.float16
+    def step(x, y) -> float:
         start = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16 if config.precision == 'bf16' else torch.float16, enabled=config.precision != 'fp32'):
+        with torch.autocast(device.type, dtype=half, enabled=config.precision != 'fp32'):
             loss = nn.functional.cross_entropy(model(x.contiguous(memory_format=memory)).float(), y)
         loss.backward(); optimiser.step(); optimiser.zero_grad()
         if device.type == 'cuda': torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return len(batches[0][0]) / statistics.median(times[warmup:])
+        return time.perf_counter() - start
+    return step
 
 
 def configs(device, compile: bool = True) -> list[tuple[str, SpeedConfig, str]]:
@@ -80,20 +78,25 @@ def configs(device, compile: bool = True) -> list[tuple[str, SpeedConfig, str]]:
 
 
 def measure(source, arch: str, size: int, name: str, config: SpeedConfig, cache: str, recipe: Recipe, device, steps: int, warmup: int) -> dict:
-    "One row: imgclf's and the bare loop's images per second for `arch` in `config`."
+    "One row: images per second of imgclf's loop and of the bare loop for `arch` in `config`, their steps in turns."
     set_seed(0)
     options = recipe.changed(cache=cache).data
-    stats = image_stats(source, size)
-    loaders = dataloaders(source, size, recipe.training.bs, options, stats, device)
-    with tempfile.TemporaryDirectory() as scratch:
-        learn = member_learner(loaders, arch, recipe, size=size, speed=config, path=scratch)
-        fast = imgclf_speed(learn, steps, warmup)
-    batches = [(x.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)) for x, y in
-               [b for _, b in zip(range(steps + warmup), loaders.train)]]
+    loaders = dataloaders(source, size, recipe.training.bs, options, image_stats(source, size), device)
     model = create_model(arch, len(source.classes), size=size)
     if config.compile: model.compile()
-    bare = bare_speed(model, batches, config, device, warmup)
+    timer = Interleaved(bare_step(model, config, device), steps, warmup)
+    with tempfile.TemporaryDirectory() as scratch:
+        learn = member_learner(loaders, arch, recipe, size=size, speed=config, path=scratch)
+        with learn.no_bar(), learn.no_logging(): learn.fit(100, 1e-4, cbs=timer)
+    bs = recipe.training.bs
+    fast, bare = bs / statistics.median(timer.imgclf[warmup:]), bs / statistics.median(timer.bare[warmup + 1:])
     return dict(arch=arch, config=name, size=size, imgclf_img_s=round(fast, 1), bare_img_s=round(bare, 1), ratio=round(fast / bare, 3))
+
+
+def default_row(rows: list[dict], options: list, default: SpeedConfig) -> dict | None:
+    "The row measured for `default` (with the cache on) among this architecture's `rows`, renamed 'default'; None if none was."
+    same = [row for row, (_, config, cache) in zip(rows, options) if config == default and cache == 'memory']
+    return dict(same[0], config='default', chosen=default.name) if same else None
 
 
 def main():
@@ -113,12 +116,14 @@ def main():
     for arch in args.archs.split(','):
         size = stage_sizes(native, device.type, smallest_size(create_model(arch, 2), 8) or 8)[0]
         default = choose_speed(arch, recipe.training, size, recipe.training.bs, len(source.classes), device).config
-        for name, config, cache in configs(device, not args.no_compile):
-            row = measure(source, arch, size, name, config, cache, recipe, device, args.steps, args.warmup)
-            rows.append(row)
+        options, measured = configs(device, not args.no_compile), []
+        for name, config, cache in options:
+            measured.append(measure(source, arch, size, name, config, cache, recipe, device, args.steps, args.warmup))
+            row = measured[-1]
             print(f"{arch:<16}{name:<24}{size:>5}{row['imgclf_img_s']:>14.0f}{row['bare_img_s']:>12.0f}{row['ratio']:>7.2f}", flush=True)
-        row = dict(measure(source, arch, size, 'default', default, 'memory', recipe, device, args.steps, args.warmup), chosen=default.name)
-        rows.append(row)
+        row = default_row(measured, options, default) or \
+              dict(measure(source, arch, size, 'default', default, 'memory', recipe, device, args.steps, args.warmup), chosen=default.name)
+        rows += measured + [row]
         print(f"{arch:<16}{'default (' + default.name + ')':<24}{size:>5}{row['imgclf_img_s']:>14.0f}{row['bare_img_s']:>12.0f}{row['ratio']:>7.2f}", flush=True)
     if args.json:
         machine = f'{device_name(device)}; torch {torch.__version__}'
