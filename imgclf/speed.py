@@ -38,9 +38,11 @@ def _cpuinfo() -> list[str]:
     try: return open('/proc/cpuinfo').read().splitlines()
     except OSError: return []
 
-def native_bf16() -> bool:
+def native_bf16(cpuinfo: list[str] | None = None, # the lines of /proc/cpuinfo (default: this machine's)
+               ) -> bool:
     "Whether this CPU computes bf16 in hardware (x86's AVX512-BF16 or AMX, Arm's BF16); where it does not, oneDNN emulates it, slower than fp32."
-    flags = {f for l in _cpuinfo() if l.startswith(('flags', 'Features')) for f in l.split(':', 1)[1].split()}
+    lines = _cpuinfo() if cpuinfo is None else cpuinfo
+    flags = {f for l in lines if l.startswith(('flags', 'Features')) for f in l.split(':', 1)[1].split()}
     return bool(flags & {'avx512_bf16', 'amx_bf16', 'bf16'})
 
 def supported_precisions(device: torch.device | str | None = None) -> list[str]:
