@@ -31,7 +31,7 @@ from imgclf.loaders import dataloaders, image_stats
 from imgclf.plan import native_size, stage_sizes
 from imgclf.models import create_model, smallest_size
 from imgclf.recipe import ARCHITECTURES, Recipe
-from imgclf.speed import SpeedConfig, choose_speed, device_name
+from imgclf.speed import SpeedConfig, choose_speed, device_name, training_step
 from imgclf.member import member_learner
 
 
@@ -51,19 +51,13 @@ class Interleaved(Callback):
 
 
 def bare_step(model: nn.Module, config: SpeedConfig, device):
-    "One training step of a bare PyTorch loop (autocast, cross-entropy, backward, Adam), returning its seconds."
-    memory = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(device).train().to(memory_format=memory)
-    optimiser = torch.optim.Adam(model.parameters(), 1e-4)
-    half = torch.bfloat16 if config.precision == 'bf16' else torch.float16
-    def step(x, y) -> float:
+    "One step of the bare PyTorch loop (`imgclf.speed.training_step`: autocast, cross-entropy, backward, Adam), returning its seconds."
+    step = training_step(model, config, device)
+    def timed(x, y) -> float:
         start = time.perf_counter()
-        with torch.autocast(device.type, dtype=half, enabled=config.precision != 'fp32'):
-            loss = nn.functional.cross_entropy(model(x.contiguous(memory_format=memory)).float(), y)
-        loss.backward(); optimiser.step(); optimiser.zero_grad()
-        if device.type == 'cuda': torch.cuda.synchronize(device)
+        step(x, y)
         return time.perf_counter() - start
-    return step
+    return timed
 
 
 def configs(device, compile: bool = True) -> list[tuple[str, SpeedConfig, str]]:
@@ -82,9 +76,7 @@ def measure(source, arch: str, size: int, name: str, config: SpeedConfig, cache:
     set_seed(0)
     options = recipe.changed(cache=cache).data
     loaders = dataloaders(source, size, recipe.training.bs, options, image_stats(source, size), device)
-    model = create_model(arch, len(source.classes), size=size)
-    if config.compile: model.compile()
-    timer = Interleaved(bare_step(model, config, device), steps, warmup)
+    timer = Interleaved(bare_step(create_model(arch, len(source.classes), size=size), config, device), steps, warmup)
     with tempfile.TemporaryDirectory() as scratch:
         learn = member_learner(loaders, arch, recipe, size=size, speed=config, path=scratch)
         with learn.no_bar(), learn.no_logging(): learn.fit(100, 1e-4, cbs=timer)

@@ -520,4 +520,5 @@ d = { 'settings': { 'branch': 'main',
                               'imgclf.speed.measure_speeds': ('speed.html#measure_speeds', 'imgclf/speed.py'),
                               'imgclf.speed.native_bf16': ('speed.html#native_bf16', 'imgclf/speed.py'),
                               'imgclf.speed.speed_callbacks': ('speed.html#speed_callbacks', 'imgclf/speed.py'),
-                              'imgclf.speed.supported_precisions': ('speed.html#supported_precisions', 'imgclf/speed.py')}}}
+                              'imgclf.speed.supported_precisions': ('speed.html#supported_precisions', 'imgclf/speed.py'),
+                              'imgclf.speed.training_step': ('speed.html#training_step', 'imgclf/speed.py')}}}

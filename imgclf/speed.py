@@ -24,7 +24,8 @@ from .recipe import TrainingOptions
 
 # %% auto #0
 __all__ = ['device_name', 'native_bf16', 'supported_precisions', 'compiler_problem', 'check_speed_options', 'Autocast',
-           'SpeedConfig', 'speed_callbacks', 'measure_speeds', 'candidate_configs', 'SpeedChoice', 'choose_speed']
+           'SpeedConfig', 'speed_callbacks', 'training_step', 'measure_speeds', 'candidate_configs', 'SpeedChoice',
+           'choose_speed']
 
 # %% ../nbs/11_speed.ipynb #c0caa259
 def device_name(device: torch.device | str | None = None) -> str:
@@ -105,22 +106,27 @@ def speed_callbacks(config: SpeedConfig, device: torch.device | str) -> list[Cal
     return callbacks
 
 # %% ../nbs/11_speed.ipynb #19a12f3e
-def _trainer(arch: str, config: SpeedConfig, size: int, bs: int, n_out: int, device: torch.device):
-    "A function that runs one training step of a fresh `arch` in `config` on a random batch."
-    torch.manual_seed(0)
+def training_step(model: nn.Module, config: SpeedConfig, device: torch.device | str):
+    "A bare PyTorch training step of `model` in `config` (autocast, cross-entropy, backward, Adam), as a function of a batch `(x, y)`."
+    device = torch.device(device)
     memory = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = create_model(arch, n_out, size=size).to(device).train().to(memory_format=memory)
+    model = model.to(device).train().to(memory_format=memory)
     if config.compile: model.compile()
     optimiser = torch.optim.Adam(model.parameters(), 1e-4)
-    x = torch.randn(bs, 3, size, size, device=device).contiguous(memory_format=memory)
-    y = torch.randint(0, n_out, (bs,), device=device)
     dtype = torch.bfloat16 if config.precision == 'bf16' else torch.float16
-    def step():
+    def step(x: torch.Tensor, y: torch.Tensor):
         with torch.autocast(device.type, dtype=dtype, enabled=config.precision != 'fp32'):
-            loss = nn.functional.cross_entropy(model(x).float(), y)
+            loss = nn.functional.cross_entropy(model(x.contiguous(memory_format=memory)).float(), y)
         loss.backward(); optimiser.step(); optimiser.zero_grad()
         if device.type == 'cuda': torch.cuda.synchronize(device)
     return step
+
+def _trainer(arch: str, config: SpeedConfig, size: int, bs: int, n_out: int, device: torch.device):
+    "A function that runs one training step of a fresh `arch` in `config` on a random batch."
+    torch.manual_seed(0)
+    step = training_step(create_model(arch, n_out, size=size), config, device)
+    x, y = torch.randn(bs, 3, size, size, device=device), torch.randint(0, n_out, (bs,), device=device)
+    return lambda: step(x, y)
 
 def measure_speeds(arch: str, configs: list[SpeedConfig], size: int = 32, bs: int = 64, n_out: int = 10,
                    device: torch.device | str = 'cpu', rounds: int = 3, warmup: int = 2) -> dict[str, float]:
