@@ -26,7 +26,7 @@ from .figures import figure_png, run_figures
 from .manifest import manifest_from_summary
 from .models import check_input_size, create_model, resolve_weights
 from .optim import n_outputs
-from .plan import MIN_TIME_LIMIT, MemberPlan, after_training, plan_members, plan_within, replan, slowdown
+from .plan import MIN_TIME_LIMIT, MemberPlan, after_training, job_target, plan_members, plan_within, replan, slowdown
 from .recipe import Recipe
 from .report import model_card, report_html
 from .runfolder import FollowerFolder, RunFolder
@@ -185,23 +185,23 @@ def _member(source: ImageSource, recipe: Recipe, plan: MemberPlan, folder: RunFo
     return member, False
 
 def _within_budget(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe, ends: float | None,
-                   slowdowns: list[float], left_out: list[str]) -> tuple[list[MemberPlan], float | None]:
-    "The plans with members `i`... refitted to the time left (and the `slowdowns` measured so far; those that no longer fit added to `left_out`), and member `i`'s deadline."
+                   slowdowns: list[float], left_out: list[str], target: bool = False) -> tuple[list[MemberPlan], float | None]:
+    "The plans with members `i`... refitted to the time left (and the `slowdowns` measured so far; those that no longer fit added to `left_out`), and member `i`'s deadline (none for a `target`)."
     if ends is None: return plans, None
-    kept, dropped = replan(plans[i:], source, recipe, ends - time.time(), statistics.mean(slowdowns) if slowdowns else 1.0)
+    kept, dropped = replan(plans[i:], source, recipe, ends - time.time(), statistics.mean(slowdowns) if slowdowns else 1.0, keep_all=target)
     plans = plans[:i] + kept
     left_out += dropped
-    if i >= len(plans): return plans, None
+    if i >= len(plans) or target: return plans, None
     return plans, min(ends - after_training(plans, i, source, recipe), time.time() + 1.25 * plans[i].seconds)
 
 def train_members(source: ImageSource, recipe: Recipe, plans: list[MemberPlan], folder: RunFolder, device=None,
                   quiet: bool = False, parallel: SingleProcess | None = None, ends: float | None = None,
-                  left_out: list[str] | None = None) -> tuple[list[Member], list[str]]:
-    "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time; those that no longer fit added to `left_out`); and those reused."
+                  left_out: list[str] | None = None, target: bool = False) -> tuple[list[Member], list[str]]:
+    "Every member of the plan, trained or reused, in order (refitted to the time left when the run `ends` by a time, a limit or a `target`; those that no longer fit added to `left_out`); and those reused."
     say, members, reused, i, slowdowns, left_out = speaker(quiet), [], [], 0, [], [] if left_out is None else left_out
     while i < len(plans):
         seen = len(left_out)
-        plans, deadline = _within_budget(plans, i, source, recipe, ends, slowdowns, left_out)
+        plans, deadline = _within_budget(plans, i, source, recipe, ends, slowdowns, left_out, target)
         for reason in left_out[seen:]: say(f'\nleft out, re-planned from the time actually left: {reason}')
         if i >= len(plans): break
         plan = plans[i]; i += 1
@@ -248,17 +248,17 @@ def _prepare(recipe: Recipe | None, data, device, quiet: bool) -> tuple[Recipe, 
     check_data(recipe, source)
     return recipe, device, source
 
-def _plan(source: ImageSource, recipe: Recipe, device, started: float) -> tuple[list[MemberPlan], dict | None]:
-    "Every member's plan (speeds measured, stages chosen), refitted to the time limit if there is one; and the budget's record."
+def _plan(source: ImageSource, recipe: Recipe, device, started: float, target: float | None = None) -> tuple[list[MemberPlan], dict | None]:
+    "Every member's plan (speeds measured, stages chosen), refitted to the time limit or the whole run's `target` if there is one; and the budget's record."
     limit = recipe.training.time_limit
     if limit is not None and limit < MIN_TIME_LIMIT + (time.time() - started):
         raise ImgclfError(f'--time-limit {limit:.0f}: at least {MIN_TIME_LIMIT + time.time() - started:.0f} s are needed to measure the members alone.')
     plans = plan_members(source, recipe, device)
-    if limit is None: return plans, None
+    if limit is None and target is None: return plans, None
     measured = [p.to_dict() for p in plans]
-    plans, dropped = plan_within(plans, source, recipe, time.time() - started)
-    return plans, dict(limit=limit, measured_plan=measured, planned=[p.to_dict() for p in plans], dropped=dropped,
-                       planned_after_seconds=round(time.time() - started, 1))
+    plans, dropped = plan_within(plans, source, recipe, time.time() - started, target)
+    return plans, dict(limit=limit or target, target=target is not None, measured_plan=measured, planned=[p.to_dict() for p in plans],
+                       dropped=dropped, planned_after_seconds=round(time.time() - started, 1))
 
 def _refuse_with_processes(recipe: Recipe, parallel: SingleProcess):
     "What several processes cannot do yet: a time limit (each process would keep its own clock) and a final fit."
@@ -270,7 +270,8 @@ def _say_start(say, recipe: Recipe, plans: list[MemberPlan], budget: dict | None
     say(f'recipe: {", ".join(recipe.members.archs)}; pretrained={recipe.members.pretrained}; mode {recipe.members.mode}; '
         f'ensemble {recipe.ensemble.method}' + ('; final fit' if recipe.ensemble.final_fit else '') + f'; seed {recipe.seed}')
     for p in plans: say(f'  {p.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in p.stages) + f'; {p.speed.config.name} ({p.speed.reason})')
-    if budget: say(f"time limit {budget['limit']:.0f} s" + ''.join(f'; left out {d}' for d in budget['dropped']))
+    if budget and budget['target']: say(f"time target {budget['limit']:.0f} s for the whole run, shared by its members (--time-limit sets a limit)")
+    elif budget: say(f"time limit {budget['limit']:.0f} s" + ''.join(f'; left out {d}' for d in budget['dropped']))
 
 # %% ../nbs/20_pipeline.ipynb #e83a510d
 def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stages planned for the data and this device
@@ -289,13 +290,14 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
     with (RunFolder if parallel.is_main else FollowerFolder)(out, overwrite, resume) as folder:   # the lock first
         recipe, device, source = _prepare(recipe, data, device, quiet or not parallel.is_main)
         say(f'{source}\nplanning: the speed of each architecture on this device, measured once and kept for later runs')
-        plans, budget = parallel.share(_plan(source, recipe, device, started) if parallel.is_main else None)   # measured once, by the main process
+        target = job_target(recipe, device.type) if parallel.processes == 1 else None   # several processes: each member's planned epochs
+        plans, budget = parallel.share(_plan(source, recipe, device, started, target) if parallel.is_main else None)   # measured once, by the main process
         _refuse_with_processes(recipe, parallel)
         parallel.share(folder.begin(dict(recipe=recipe.to_dict(), data=data_fingerprint(source))))   # the others wait for it
         _say_start(say, recipe, plans, budget)
-        ends = started + recipe.training.time_limit if recipe.training.time_limit else None
+        ends = started + budget['limit'] if budget else None
         left_out = budget.setdefault('dropped_while_running', []) if budget else None   # members that stop fitting as the run goes
-        members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends, left_out)
+        members, reused = train_members(source, recipe, plans, folder, device, quiet, parallel, ends, left_out, bool(budget and budget['target']))
         if not parallel.is_main: return Run(folder.out, recipe, source, members, None, {})   # the main process writes the results
         ensemble = build_ensemble(members, source.targets('valid'), recipe.ensemble, recipe.seed)
         before = ensemble.test_probs
@@ -304,7 +306,7 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         summary = summary_dict(recipe, source, members, ensemble, plans, device)
         _finish_summary(summary, recipe, source, refits, before, ensemble, reused, started)
         if parallel.processes > 1: summary['distributed'] = parallel.describe(recipe)
-        if budget: summary['time_limit'] = {**budget, 'members_trained': [m.name for m in members], 'seconds': round(time.time() - started, 1)}
+        if budget: summary['time_target' if budget['target'] else 'time_limit'] = {**budget, 'members_trained': [m.name for m in members], 'seconds': round(time.time() - started, 1)}
         write_results(folder, source, members, ensemble, summary)
         folder.finish()
     result = Run(folder.out, recipe, source, members, ensemble, summary)

@@ -21,9 +21,9 @@ from .speed import SpeedChoice, choose_speed, measure_speeds
 
 # %% auto #0
 __all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'FINISH_SECONDS_PER_IMAGE', 'MIN_TIME_LIMIT',
-           'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs', 'MemberPlan', 'plan_member', 'plan_members',
-           'evaluated_images', 'finish_seconds', 'overhead_seconds', 'fit_budget', 'minimum_budget', 'plan_within',
-           'replan', 'after_training', 'slowdown']
+           'CPU_MEMBER_JOB_SECONDS', 'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs', 'MemberPlan',
+           'plan_member', 'plan_members', 'evaluated_images', 'finish_seconds', 'overhead_seconds', 'fit_budget',
+           'minimum_budget', 'plan_within', 'replan', 'after_training', 'slowdown', 'job_target']
 
 # %% ../nbs/19_plan.ipynb #25cf168e
 def native_size(source: ImageSource, limit: int = 200, seed: int = 0) -> int:
@@ -150,22 +150,33 @@ def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, se
     return replace(plan, stages=stages, seconds=seconds, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
                    + ', '.join(f'{s.size} px x {s.epochs}' for s in stages))
 
-def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float) -> tuple[list[MemberPlan], list[str]]:
-    "The plans that fit `seconds_left`, with their epochs; and why any member was dropped."
+def _least(plan: MemberPlan, images: int, share: float, seconds_left: float) -> MemberPlan:
+    "`plan` at the least a member trains, one epoch at each of its sizes, because its `share` is too small for that."
+    least = _fitted(plan, [Stage(s.size, 1) for s in plan.stages], images, share, seconds_left)
+    return replace(least, why=f'one epoch at each of its sizes, the least a member trains, at {plan.images_per_second or 0:.0f} images/s: '
+                   f'more than its share ({max(share, 0):.0f} s of training) of the {seconds_left:.0f} s left')
+
+def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float,
+               keep_all: bool = False) -> tuple[list[MemberPlan], list[str]]:
+    "The plans that fit `seconds_left`, with their epochs; and why any member was dropped (with `keep_all` none is: it trains one epoch at each size)."
     images, evaluated = len(source.train), evaluated_images(source)
-    kept, dropped = list(plans), []
-    while kept:
-        training = seconds_left - finish_seconds(source) - sum(overhead_seconds(p, images, evaluated, recipe) for p in kept)
-        share = training / len(kept)
-        fitted = [_fit_share(p, share, 0, images, 'cpu') for p in kept]
+    shared, least, dropped, chosen = list(plans), {}, [], {}   # least: the members kept at one epoch a size, by the plan they came from
+    while shared:
+        training = (seconds_left - finish_seconds(source) - sum(overhead_seconds(p, images, evaluated, recipe) for p in shared + [*least.values()])
+                    - sum(p.seconds for p in least.values()))
+        share = training / len(shared)
+        fitted = [_fit_share(p, share, 0, images, 'cpu') for p in shared]
         if all(f is not None for f in fitted):
-            return [_fitted(p, f, images, share, seconds_left) for p, f in zip(kept, fitted)], dropped
-        slowest = min(kept, key=lambda p: p.images_per_second or 0)
-        kept.remove(slowest)
+            chosen = {id(p): _fitted(p, f, images, share, seconds_left) for p, f in zip(shared, fitted)}
+            break
+        slowest = min(shared, key=lambda p: p.images_per_second or 0)
+        shared.remove(slowest)
+        if keep_all: least[id(slowest)] = _least(slowest, images, share, seconds_left); continue
         why = (f'one epoch at each of its sizes does not fit {share:.0f} s of training each' if share > 0 else
                f'no time to train: the lr_find and predictions of the members alone need more than the {seconds_left:.0f} s left')
         dropped.append(f'{slowest.name} (the slowest, {slowest.images_per_second or 0:.0f} images/s): {why}')
-    return [], dropped
+    chosen |= least
+    return [chosen[id(p)] for p in plans if id(p) in chosen], dropped
 
 # %% ../nbs/19_plan.ipynb #a2bff6e7
 def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> float:
@@ -176,8 +187,10 @@ def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe,
         return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, evaluated, recipe)
     return elapsed + finish_seconds(source) + min(cost(p) for p in plans)
 
-def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> tuple[list[MemberPlan], list[str]]:
-    "The plans refitted to `recipe.training.time_limit` (seconds already spent: `elapsed`); an error when nothing fits."
+def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float,
+                target: float | None = None) -> tuple[list[MemberPlan], list[str]]:
+    "The plans refitted to `recipe.training.time_limit` (seconds already spent: `elapsed`), an error when nothing fits; or to a `target`, keeping every member."
+    if target is not None: return fit_budget(plans, source, recipe, target - elapsed, keep_all=True)
     limit = recipe.training.time_limit
     kept, dropped = fit_budget(plans, source, recipe, limit - elapsed)
     if not kept:
@@ -186,9 +199,9 @@ def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, el
     return kept, dropped
 
 def replan(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float,
-           slowdown: float = 1.0) -> tuple[list[MemberPlan], list[str]]:
+           slowdown: float = 1.0, keep_all: bool = False) -> tuple[list[MemberPlan], list[str]]:
     "The members not yet trained, refitted to the time actually left at speeds `slowdown` times slower than probed; and why any no longer fit."
-    return fit_budget([replace(p, slowdown=slowdown) for p in plans], source, recipe, seconds_left) if plans else ([], [])
+    return fit_budget([replace(p, slowdown=slowdown) for p in plans], source, recipe, seconds_left, keep_all) if plans else ([], [])
 
 def after_training(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe) -> float:
     "The seconds the run needs once member `i` ends its training: its predictions, the later members whole, and the finish."
@@ -202,3 +215,11 @@ def slowdown(plan: MemberPlan, history: list[dict], images: int) -> float | None
     if not probed or not history: return None
     expected = sum(epoch_seconds(images, probed, epoch['size'], plan.stages[0].size) for epoch in history)
     return sum(epoch['seconds'] for epoch in history) / expected
+
+# %% ../nbs/19_plan.ipynb #32ec360c
+CPU_MEMBER_JOB_SECONDS = 150.0   # each member's share of a CPU run, end to end: the default four in ten minutes
+
+def job_target(recipe: Recipe, device_type: str) -> float | None:
+    "The whole run's time target: `CPU_MEMBER_JOB_SECONDS` a member for planned stages on a CPU without a time limit; None otherwise."
+    planned = recipe.training.stages == 'auto' and recipe.training.time_limit is None
+    return CPU_MEMBER_JOB_SECONDS * len(recipe.member_specs()) if planned and device_type == 'cpu' else None

@@ -111,7 +111,7 @@ class TrainingOptions:
     precision: str = option('auto', "'auto' (the fastest measured on this device), 'fp32', 'bf16' or 'fp16' (GPU)", choices=('auto', 'fp32', 'bf16', 'fp16'))
     channels_last: bool | str = option('auto', "channels-last memory format: True, False, or 'auto' (the fastest measured)")
     compile: bool = option(False, 'torch.compile each model (needs a working compiler; opt-in)')
-    time_limit: float | None = option(None, 'seconds the whole run may take: members and epochs are planned, and re-planned, to fit', interval='(0, inf)')
+    time_limit: float | None = option(None, 'seconds the whole run may take: members and epochs are planned, and re-planned, to fit (without it a CPU run aims at 150 s a member, every member kept)', interval='(0, inf)')
 
 @dataclass
 class EnsembleOptions:
