@@ -22,8 +22,9 @@ from .speed import SpeedChoice, choose_speed, measure_speeds
 # %% auto #0
 __all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'FINISH_SECONDS_PER_IMAGE', 'MIN_TIME_LIMIT',
            'CPU_MEMBER_JOB_SECONDS', 'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs', 'MemberPlan',
-           'plan_member', 'plan_members', 'evaluated_images', 'finish_seconds', 'overhead_seconds', 'fit_budget',
-           'minimum_budget', 'plan_within', 'replan', 'after_training', 'slowdown', 'job_target']
+           'plan_member', 'plan_members', 'evaluated_images', 'finish_seconds', 'predicted_images', 'overhead_seconds',
+           'own_stages', 'fit_budget', 'minimum_budget', 'plan_within', 'replan', 'after_training', 'slowdown',
+           'job_target']
 
 # %% ../nbs/19_plan.ipynb #25cf168e
 def native_size(source: ImageSource, limit: int = 200, seed: int = 0) -> int:
@@ -126,12 +127,16 @@ def finish_seconds(source: ImageSource) -> float:
     return FINISH_SECONDS + FINISH_SECONDS_PER_IMAGE * evaluated_images(source)
 MIN_TIME_LIMIT = 30.0      # below this not even the speed probes fit
 
-def overhead_seconds(plan: MemberPlan, images: int, evaluated: int, recipe: Recipe) -> float:
-    "A member's time besides training: `lr_find` (its mini-batches) and predicting the `evaluated` images."
+def predicted_images(source: ImageSource, recipe: Recipe) -> int:
+    "The predictions each member makes after training: a sample of the training images (for suspected label errors), valid and test (twice each with TTA)."
+    return len(source.train_sample()) + (len(source.valid) + len(source.test_files)) * (2 if recipe.ensemble.tta else 1)
+
+def overhead_seconds(plan: MemberPlan, images: int, predicted: int, recipe: Recipe) -> float:
+    "A member's time besides training: `lr_find` (its mini-batches) and making `predicted` predictions (three times as fast as training)."
     speed = plan.images_per_second or 1.0
     size = plan.stages[-1].size if plan.stages else 32
     lr_find = 0 if recipe.training.lr is not None else recipe.training.lr_find_iterations * recipe.training.bs / speed
-    return lr_find + evaluated / (3 * speed) * (size / plan.stages[0].size) ** 2 * (2 if recipe.ensemble.tta else 1)
+    return lr_find + predicted / (3 * speed) * (size / plan.stages[0].size) ** 2
 
 def _fit_share(plan: MemberPlan, seconds: float, native: int, images: int, device_type: str) -> list[Stage] | None:
     "The member's stages in `seconds` of training, or None when one epoch at each size does not fit."
@@ -150,28 +155,39 @@ def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, se
     return replace(plan, stages=stages, seconds=seconds, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
                    + ', '.join(f'{s.size} px x {s.epochs}' for s in stages))
 
-def _least(plan: MemberPlan, images: int, share: float, seconds_left: float) -> MemberPlan:
-    "`plan` at the least a member trains, one epoch at each of its sizes, because its `share` is too small for that."
-    least = _fitted(plan, [Stage(s.size, 1) for s in plan.stages], images, share, seconds_left)
-    return replace(least, why=f'one epoch at each of its sizes, the least a member trains, at {plan.images_per_second or 0:.0f} images/s: '
-                   f'more than its share ({max(share, 0):.0f} s of training) of the {seconds_left:.0f} s left')
+def own_stages(plan: MemberPlan, images: int) -> list[Stage]:
+    "The member's stages on its own: the epochs that fit `CPU_MEMBER_SECONDS` of training at its speed (one a size at least)."
+    sizes = [s.size for s in plan.stages]
+    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, plan.images_per_second, plan.stages[0].size, 'cpu'))]
+
+def _floored(plan: MemberPlan, images: int, share: float, seconds_left: float) -> MemberPlan:
+    "`plan` on its own stages, because its `share` would buy it fewer epochs."
+    floored = _fitted(plan, own_stages(plan, images), images, share, seconds_left)
+    return replace(floored, why=f'its own plan, about {CPU_MEMBER_SECONDS:.0f} s of training at {plan.images_per_second:.0f} images/s: '
+                   + ', '.join(f'{s.size} px x {s.epochs}' for s in floored.stages)
+                   + f'; its share of the {seconds_left:.0f} s left ({max(share, 0):.0f} s of training) would buy fewer epochs')
+
+def _at_least_own(fitted: list[Stage] | None, plan: MemberPlan, images: int) -> list[Stage] | None:
+    "`fitted`, or None when it has fewer epochs than the member's own stages."
+    return fitted if fitted and sum(s.epochs for s in fitted) >= sum(s.epochs for s in own_stages(plan, images)) else None
 
 def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds_left: float,
                keep_all: bool = False) -> tuple[list[MemberPlan], list[str]]:
-    "The plans that fit `seconds_left`, with their epochs; and why any member was dropped (with `keep_all` none is: it trains one epoch at each size)."
-    images, evaluated = len(source.train), evaluated_images(source)
-    shared, least, dropped, chosen = list(plans), {}, [], {}   # least: the members kept at one epoch a size, by the plan they came from
+    "The plans that fit `seconds_left`, with their epochs; and why any member was dropped (with `keep_all` none is, nor trains less than `own_stages`)."
+    images, predicted = len(source.train), predicted_images(source, recipe)
+    shared, least, dropped, chosen = list(plans), {}, [], {}   # least: the members kept on their own stages, by the plan they came from
     while shared:
-        training = (seconds_left - finish_seconds(source) - sum(overhead_seconds(p, images, evaluated, recipe) for p in shared + [*least.values()])
+        training = (seconds_left - finish_seconds(source) - sum(overhead_seconds(p, images, predicted, recipe) for p in shared + [*least.values()])
                     - sum(p.seconds for p in least.values()))
         share = training / len(shared)
         fitted = [_fit_share(p, share, 0, images, 'cpu') for p in shared]
+        if keep_all: fitted = [_at_least_own(f, p, images) for f, p in zip(fitted, shared)]
         if all(f is not None for f in fitted):
             chosen = {id(p): _fitted(p, f, images, share, seconds_left) for p, f in zip(shared, fitted)}
             break
-        slowest = min(shared, key=lambda p: p.images_per_second or 0)
+        slowest = min((p for p, f in zip(shared, fitted) if f is None), key=lambda p: p.images_per_second or 0)
         shared.remove(slowest)
-        if keep_all: least[id(slowest)] = _least(slowest, images, share, seconds_left); continue
+        if keep_all: least[id(slowest)] = _floored(slowest, images, share, seconds_left); continue
         why = (f'one epoch at each of its sizes does not fit {share:.0f} s of training each' if share > 0 else
                f'no time to train: the lr_find and predictions of the members alone need more than the {seconds_left:.0f} s left')
         dropped.append(f'{slowest.name} (the slowest, {slowest.images_per_second or 0:.0f} images/s): {why}')
@@ -181,10 +197,10 @@ def fit_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, sec
 # %% ../nbs/19_plan.ipynb #a2bff6e7
 def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float) -> float:
     "The smallest time limit that gives the fastest member one epoch at each of its sizes."
-    images, evaluated = len(source.train), evaluated_images(source)
+    images, predicted = len(source.train), predicted_images(source, recipe)
     def cost(p: MemberPlan) -> float:
         speed = p.images_per_second or 1.0
-        return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, evaluated, recipe)
+        return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, predicted, recipe)
     return elapsed + finish_seconds(source) + min(cost(p) for p in plans)
 
 def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float,
@@ -205,9 +221,9 @@ def replan(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, seconds
 
 def after_training(plans: list[MemberPlan], i: int, source: ImageSource, recipe: Recipe) -> float:
     "The seconds the run needs once member `i` ends its training: its predictions, the later members whole, and the finish."
-    images, evaluated = len(source.train), evaluated_images(source)
-    later = sum(p.seconds + overhead_seconds(p, images, evaluated, recipe) for p in plans[i + 1:])
-    return overhead_seconds(plans[i], images, evaluated, recipe) + later + finish_seconds(source)
+    images, predicted = len(source.train), predicted_images(source, recipe)
+    later = sum(p.seconds + overhead_seconds(p, images, predicted, recipe) for p in plans[i + 1:])
+    return overhead_seconds(plans[i], images, predicted, recipe) + later + finish_seconds(source)
 
 def slowdown(plan: MemberPlan, history: list[dict], images: int) -> float | None:
     "How many times as long as `plan`'s probed speed says the epochs of `history` took (validation and augmentation included); None without epochs."
