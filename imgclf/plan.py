@@ -77,6 +77,7 @@ class MemberPlan:
     seconds: float
     why: str
     slowdown: float = 1.0   # how many times longer epochs take than the probe says (measured on the members trained so far)
+    floored: bool = False   # on its own stages because its share of a time target would buy it fewer epochs
     @property
     def images_per_second(self) -> float | None:
         "The probed training speed of the chosen configuration, divided by `slowdown`."
@@ -84,7 +85,7 @@ class MemberPlan:
         return measured / self.slowdown if measured else None
     def to_dict(self) -> dict:
         return dict(name=self.name, arch=self.arch, mode=self.mode, stages=[asdict(s) for s in self.stages], speed=self.speed.to_dict(),
-                    seconds=round(self.seconds, 1), why=self.why, slowdown=round(self.slowdown, 3))
+                    seconds=round(self.seconds, 1), why=self.why, slowdown=round(self.slowdown, 3), floored=self.floored)
 
 def _planned_stages(recipe: Recipe, arch: str, native: int, images: int, speed: float, size: int, device_type: str) -> tuple[list[Stage], str]:
     "The recipe's stages, or (when 'auto') the planned ones, with the reason in words."
@@ -152,7 +153,7 @@ def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, se
     "`plan` with `stages` that fit its `share` of training, the seconds they should take, and why."
     seconds = sum(s.epochs * epoch_seconds(images, plan.images_per_second, s.size, plan.stages[0].size) for s in stages)
     slower = f' (epochs measured {plan.slowdown:.2f}x as long as probed)' if plan.slowdown != 1 else ''
-    return replace(plan, stages=stages, seconds=seconds, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
+    return replace(plan, stages=stages, seconds=seconds, floored=False, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
                    + ', '.join(f'{s.size} px x {s.epochs}' for s in stages))
 
 def own_stages(plan: MemberPlan, images: int) -> list[Stage]:
@@ -163,7 +164,7 @@ def own_stages(plan: MemberPlan, images: int) -> list[Stage]:
 def _floored(plan: MemberPlan, images: int, share: float, seconds_left: float) -> MemberPlan:
     "`plan` on its own stages, because its `share` would buy it fewer epochs."
     floored = _fitted(plan, own_stages(plan, images), images, share, seconds_left)
-    return replace(floored, why=f'its own plan, about {CPU_MEMBER_SECONDS:.0f} s of training at {plan.images_per_second:.0f} images/s: '
+    return replace(floored, floored=True, why=f'its own plan, about {CPU_MEMBER_SECONDS:.0f} s of training at {plan.images_per_second:.0f} images/s: '
                    + ', '.join(f'{s.size} px x {s.epochs}' for s in floored.stages)
                    + f'; its share of the {seconds_left:.0f} s left ({max(share, 0):.0f} s of training) would buy fewer epochs')
 
