@@ -38,7 +38,9 @@ def machine() -> str:
     cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines() if line.startswith('model name')),
                platform.processor()) if Path('/proc/cpuinfo').exists() else platform.processor()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
-    return f'{cpu}, {torch.get_num_threads()} CPU threads, {gpu}; torch {torch.__version__}'
+    from imgclf.speed import native_bf16
+    bf16 = 'bf16 in hardware' if native_bf16() else 'no bf16 in hardware'   # two CPUs of one name can differ in this
+    return f'{cpu} ({bf16}), {torch.get_num_threads()} CPU threads, {gpu}; torch {torch.__version__}'
 
 
 def speeds(archs: list[str], size: int = 32, bs: int = 64, images: int = 48_000) -> list[dict]:

@@ -31,7 +31,7 @@ from imgclf.loaders import dataloaders, image_stats
 from imgclf.plan import native_size, stage_sizes
 from imgclf.models import create_model, smallest_size
 from imgclf.recipe import ARCHITECTURES, Recipe
-from imgclf.speed import SpeedConfig, choose_speed, device_name, training_step
+from imgclf.speed import SpeedConfig, choose_speed, device_name, native_bf16, training_step
 from imgclf.member import member_learner
 
 
@@ -118,7 +118,8 @@ def main():
         rows += measured + [row]
         print(f"{arch:<16}{'default (' + default.name + ')':<24}{size:>5}{row['imgclf_img_s']:>14.0f}{row['bare_img_s']:>12.0f}{row['ratio']:>7.2f}", flush=True)
     if args.json:
-        machine = f'{device_name(device)}; torch {torch.__version__}'
+        bf16 = 'bf16 in hardware' if native_bf16() else 'no bf16 in hardware'   # two CPUs of one name can differ in this
+        machine = f'{device_name(device)}, {bf16}; torch {torch.__version__}'
         with open(args.json, 'w') as f: json.dump([dict(row, machine=machine) for row in rows], f, indent=2)
 
 
