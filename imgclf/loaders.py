@@ -16,7 +16,7 @@ from fastai.data.block import CategoryBlock, ColReader, ColSplitter, DataBlock
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.transforms import IntToFloatTensor, Normalize
 from fastai.torch_basics import TensorCategory, TensorImage, Transform
-from fastai.vision.augment import RandomErasing, Resize, aug_transforms
+from fastai.vision.augment import RandTransform, RandomErasing, Resize, aug_transforms
 from fastai.vision.core import PILImage
 from fastai.vision.data import ImageBlock
 from fastcore.basics import chunked
@@ -27,15 +27,29 @@ from .images import read_image
 from .recipe import DataOptions
 
 # %% auto #0
-__all__ = ['SHORT_TRAINING', 'batch_transforms', 'Mirror', 'planned_augmentation', 'CachedImages', 'CachedLoader',
+__all__ = ['SHORT_TRAINING', 'BatchFlip', 'batch_transforms', 'Mirror', 'planned_augmentation', 'CachedImages', 'CachedLoader',
            'cached_loaders', 'default_workers', 'UprightImage', 'block_loaders', 'dataloaders', 'predict_loader',
            'mirrored', 'image_stats']
 
 # %% ../nbs/07_loaders.ipynb #81a892f7
+class BatchFlip(RandTransform):
+    "Mirror each image of a training batch left to right with probability `p`: fastai's `Flip` where nothing else moves the pixels, without resampling them."
+    order, split_idx = 30, 0            # where fastai's affine transforms run; training batches only
+    def __init__(self, p: float = 0.5):
+        super().__init__(p=1.0)         # drawn per image in `before_call`, not once per batch
+        self.chance = p
+    def before_call(self, b, split_idx: int):
+        super().before_call(b, split_idx)
+        images = b[0] if isinstance(b, tuple) else b
+        self.chosen = torch.rand(images.shape[0], device=images.device) < self.chance
+    def encodes(self, x: TensorImage): return torch.where(self.chosen[:, None, None, None], x.flip(-1), x)
+
 def batch_transforms(size: int, options: DataOptions, stats: tuple) -> list:
     "fastai batch transforms: the augmentations `options` switch on, normalisation with `stats` (mean, std), then erasing."
-    transforms = aug_transforms(do_flip=options.flip, max_rotate=options.rotate, max_zoom=options.zoom,
+    moves = options.rotate > 0 or options.zoom != 1     # an affine resampling is needed (flips ride along in it)
+    transforms = aug_transforms(do_flip=options.flip and moves, max_rotate=options.rotate, max_zoom=options.zoom,
                                 max_lighting=options.lighting, max_warp=0.0, size=size)
+    if options.flip and not moves: transforms.insert(0, BatchFlip())
     transforms.append(Normalize.from_stats(*stats))
     if options.erasing > 0: transforms.append(RandomErasing(p=options.erasing, max_count=1))
     return transforms

@@ -5,7 +5,8 @@
 # %% ../nbs/10_optim.ipynb #6d9ea550
 from __future__ import annotations
 
-from functools import partial
+from collections import defaultdict
+from functools import cache, partial
 
 import numpy as np
 import torch
@@ -13,24 +14,77 @@ from fastai.callback.mixup import CutMix, MixUp
 from fastai.callback.schedule import ParamScheduler
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import accuracy
-from fastai.optimizer import SGD, Adam, RMSProp
+from fastai.optimizer import SGD, Adam, OptimWrapper, RMSProp, pytorch_hp_map
+from fastcore.foundation import L
 
 from .core import ImgclfError
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'LOSSES', 'optimizer', 'step_schedule', 'group_rates', 'fit_epochs', 'n_outputs',
-           'loss_function', 'binary_accuracy', 'accuracy_metric', 'mix_callbacks']
+__all__ = ['OPTIMIZERS', 'SCHEDULES', 'LOSSES', 'fused_adam_works', 'FusedAdam', 'optimizer', 'step_schedule', 'group_rates',
+           'fit_epochs', 'n_outputs', 'loss_function', 'binary_accuracy', 'accuracy_metric', 'mix_callbacks']
+
+# %% ../nbs/10_optim.ipynb #31443fc7
+@cache
+def fused_adam_works() -> bool:
+    "Whether this PyTorch has a fused Adam kernel for CPU tensors (2.4 and newer; CUDA's came earlier)."
+    try: torch.optim.Adam([torch.zeros(1, requires_grad=True)], fused=True)
+    except (RuntimeError, TypeError): return False
+    return True
+
+def _groups(params) -> list[list]:
+    "`params` as a list of parameter groups: fastai's splitter gives a list of lists, a model's `parameters()` one group."
+    params = list(params)
+    return [list(g) for g in params] if params and isinstance(params[0], (list, tuple, L)) else [params]
+
+def _copy(value): return value.clone() if isinstance(value, torch.Tensor) else value   # PyTorch's `load_state_dict` would share them
+
+class FusedAdam(OptimWrapper):
+    "fastai's `Adam` (its defaults; decoupled weight decay, none where fastai leaves it off) stepped by PyTorch's fused Adam kernel."
+    flags = ('force_train', 'do_wd')    # fastai's per-parameter flags (the Learner sets them), kept in this wrapper's `state`
+    names = ('lr', 'mom', 'sqr_mom', 'eps', 'wd')   # the hyper-parameters fastai sees (not PyTorch's switches: fastai logs them as numbers)
+    def __init__(self, params, lr: float | slice = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01):
+        kernel = dict(fused=True) if fused_adam_works() else dict(foreach=True)
+        groups = [dict(params=group, decoupled_wd=wd) for group in _groups(params)]
+        adam = torch.optim.Adam(groups, lr=1e-3, betas=(mom, sqr_mom), eps=eps, weight_decay=0.0, **kernel)
+        super().__init__(opt=adam, hp_map={**pytorch_hp_map, 'weight_decay': 'l2_wd', 'decoupled_wd': 'wd'})
+        self.set_hyper('lr', lr)
+
+    @property
+    def hypers(self) -> list[dict]: return [{k: v for k, v in h.items() if k in self.names} for h in super().hypers]
+
+    def _params(self) -> list: return [p for group in self.opt.param_groups for p in group['params']]
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        "Decay the weights fastai decays (`p *= 1 - lr*wd`, before the update, as fastai's `weight_decay` does), then one fused Adam step."
+        for group in self.opt.param_groups:
+            decayed = [p for p in group['params'] if p.grad is not None and self.state[p].get('do_wd', True)]
+            if decayed and group['decoupled_wd']: torch._foreach_mul_(decayed, 1 - group['lr'] * group['decoupled_wd'])
+        return self.opt.step(closure)
+
+    def state_dict(self) -> dict:
+        "fastai's layout: one dict per parameter in order (PyTorch's Adam state with fastai's flags), and each group's hyper-parameters."
+        return dict(state=[{**self.state.get(p, {}), **self.opt.state.get(p, {})} for p in self._params()], hypers=self.hypers)
+
+    def load_state_dict(self, saved: dict):
+        "Put back what `state_dict` returned: copies of its tensors, on the parameters' device."
+        params = self._params()
+        if len(saved['state']) != len(params): raise ValueError(f"{len(saved['state'])} saved parameters, {len(params)} here")
+        self.state = defaultdict(dict, {p: {k: s[k] for k in self.flags if k in s} for p, s in zip(params, saved['state'])})
+        adam = {i: {k: _copy(v) for k, v in s.items() if k not in self.flags} for i, s in enumerate(saved['state'])}
+        self.opt.load_state_dict(dict(state={i: s for i, s in adam.items() if s}, param_groups=self.opt.state_dict()['param_groups']))
+        for name in self.names: self._set_hyper(name, [h[name] for h in saved['hypers']])
 
 # %% ../nbs/10_optim.ipynb #731c43ef
 OPTIMIZERS = ('adam', 'sgd', 'rmsprop')
 SCHEDULES = ('one_cycle', 'step')
 LOSSES = ('ce', 'bce')
 
-def optimizer(name: str = 'adam',    # 'adam' (fastai's default), 'sgd' or 'rmsprop'
+def optimizer(name: str = 'adam',    # 'adam' (fastai's Adam, fused), 'sgd' or 'rmsprop'
               momentum: float = 0.9,  # SGD's momentum (Adam's first beta is fastai's own 0.9)
              ):
     "The fastai optimiser function that `Learner(opt_func=...)` takes, by name."
-    if name == 'adam': return Adam
+    if name == 'adam': return FusedAdam
     if name == 'sgd': return partial(SGD, mom=momentum)
     if name == 'rmsprop': return RMSProp
     raise ImgclfError(f'optimizer {name!r} is not one of {", ".join(OPTIMIZERS)}.')

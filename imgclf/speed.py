@@ -20,6 +20,7 @@ from torch import nn
 
 from .core import ImgclfError, imgclf_home, write_atomic
 from .models import create_model
+from .optim import fused_adam_works
 from .recipe import TrainingOptions
 
 # %% auto #0
@@ -107,12 +108,13 @@ def speed_callbacks(config: SpeedConfig, device: torch.device | str) -> list[Cal
 
 # %% ../nbs/11_speed.ipynb #19a12f3e
 def training_step(model: nn.Module, config: SpeedConfig, device: torch.device | str):
-    "A bare PyTorch training step of `model` in `config` (autocast, cross-entropy, backward, Adam), as a function of a batch `(x, y)`."
+    "A bare PyTorch training step of `model` in `config` (autocast, cross-entropy, backward, fused AdamW with fastai's defaults), as a function of a batch `(x, y)`."
     device = torch.device(device)
     memory = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(device).train().to(memory_format=memory)
     if config.compile: model.compile()
-    optimiser = torch.optim.Adam(model.parameters(), 1e-4)
+    kernel = dict(fused=True) if fused_adam_works() else dict(foreach=True)     # the kernel FusedAdam takes
+    optimiser = torch.optim.AdamW(model.parameters(), 1e-4, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, **kernel)
     dtype = torch.bfloat16 if config.precision == 'bf16' else torch.float16
     def step(x: torch.Tensor, y: torch.Tensor):
         with torch.autocast(device.type, dtype=dtype, enabled=config.precision != 'fp32'):
