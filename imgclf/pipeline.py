@@ -269,7 +269,8 @@ def _refuse_with_processes(recipe: Recipe, parallel: SingleProcess):
 def _say_start(say, recipe: Recipe, plans: list[MemberPlan], budget: dict | None = None):
     say(f'recipe: {", ".join(recipe.members.archs)}; pretrained={recipe.members.pretrained}; mode {recipe.members.mode}; '
         f'ensemble {recipe.ensemble.method}' + ('; final fit' if recipe.ensemble.final_fit else '') + f'; seed {recipe.seed}')
-    for p in plans: say(f'  {p.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in p.stages) + f'; {p.speed.config.name} ({p.speed.reason})')
+    for p in plans: say(f'  {p.name}: ' + ', '.join(f'{s.size} px x {s.epochs}' for s in p.stages) + f'; {p.speed.config.name} ({p.speed.reason})'
+                        + (f', {p.alone:.0f} images/s on its own' if p.alone else ''))
     own = [p.name for p in plans if p.floored]   # members whose share of the target is smaller than their own plan
     if budget and budget['target']: say(f"time target {budget['limit']:.0f} s for the whole run, shared by its members (--time-limit sets a limit)" + (
         f"; on this machine {', '.join(own)} need more than their share and train their own plans, so the run will take longer "

@@ -17,14 +17,14 @@ from .core import ImgclfError
 from .data import ImageSource
 from .models import create_model, smallest_size
 from .recipe import Recipe, Stage
-from .speed import SpeedChoice, choose_speed, measure_speeds
+from .speed import SpeedChoice, choose_speed, speed_alone
 
 # %% auto #0
 __all__ = ['GPU_SIZES', 'GPU_EPOCHS', 'CPU_MEMBER_SECONDS', 'FINISH_SECONDS', 'FINISH_SECONDS_PER_IMAGE', 'MIN_TIME_LIMIT',
            'CPU_MEMBER_JOB_SECONDS', 'native_size', 'stage_sizes', 'epoch_seconds', 'stage_epochs', 'MemberPlan',
-           'plan_member', 'plan_members', 'evaluated_images', 'finish_seconds', 'predicted_images', 'overhead_seconds',
-           'own_stages', 'fit_budget', 'minimum_budget', 'plan_within', 'replan', 'after_training', 'slowdown',
-           'job_target']
+           'time_scaling', 'plan_member', 'plan_members', 'evaluated_images', 'finish_seconds', 'predicted_images',
+           'overhead_seconds', 'own_stages', 'fit_budget', 'minimum_budget', 'plan_within', 'replan', 'after_training',
+           'slowdown', 'job_target']
 
 # %% ../nbs/19_plan.ipynb #25cf168e
 def native_size(source: ImageSource, limit: int = 200, seed: int = 0) -> int:
@@ -52,16 +52,16 @@ def stage_sizes(native: int, device_type: str, smallest: int = 8) -> list[int]:
 GPU_EPOCHS = (5, 3)
 CPU_MEMBER_SECONDS = 90.0
 
-def epoch_seconds(images: int, speed: float, size: int, measured_size: int) -> float:
-    "The seconds of one epoch of `images` at `size`, from `speed` images per second measured at `measured_size` (time grows with pixels)."
-    return images / max(speed, 1e-6) * (size / measured_size) ** 2
+def epoch_seconds(images: int, speed: float, size: int, measured_size: int, scaling: float = 2.0) -> float:
+    "The seconds of one epoch of `images` at `size`, from `speed` images per second measured at `measured_size` (time grows as size to the power `scaling`: 2, with the pixels, unless measured)."
+    return images / max(speed, 1e-6) * (size / measured_size) ** scaling
 
 def stage_epochs(sizes: list[int], images: int, speed: float, measured_size: int, device_type: str,
-                 seconds: float = CPU_MEMBER_SECONDS) -> list[int]:
+                 seconds: float = CPU_MEMBER_SECONDS, scaling: float = 2.0) -> list[int]:
     "Epochs at each of `sizes` that fit `seconds` of training (a quarter at the first size) on a CPU; the recipe's on a GPU."
     if device_type == 'cuda': return list(GPU_EPOCHS)
     shares = [seconds / 4, seconds * 3 / 4]
-    epochs = [max(1, round(share / epoch_seconds(images, speed, size, measured_size))) for share, size in zip(shares, sizes)]
+    epochs = [max(1, round(share / epoch_seconds(images, speed, size, measured_size, scaling))) for share, size in zip(shares, sizes)]
     if sum(epochs) > 30: epochs = [max(1, int(e * 30 / sum(epochs))) for e in epochs]   # the same shares, 30 in all at most
     return epochs
 
@@ -78,37 +78,52 @@ class MemberPlan:
     why: str
     slowdown: float = 1.0   # how many times longer epochs take than the probe says (measured on the members trained so far)
     floored: bool = False   # on its own stages because its share of a time target would buy it fewer epochs
+    alone: float | None = None   # images/s of the chosen configuration measured on its own at the first size (`speed_alone`)
+    scaling: float = 2.0    # epoch time grows as size to this power (measured on its own at the first and last sizes)
+    @property
+    def probed(self) -> float | None:
+        "The speed the plan counts on: measured on its own where it was, else the choice's figure."
+        return self.alone or self.speed.measured.get(self.speed.config.name)
     @property
     def images_per_second(self) -> float | None:
         "The probed training speed of the chosen configuration, divided by `slowdown`."
-        measured = self.speed.measured.get(self.speed.config.name)
-        return measured / self.slowdown if measured else None
+        return self.probed / self.slowdown if self.probed else None
     def to_dict(self) -> dict:
         return dict(name=self.name, arch=self.arch, mode=self.mode, stages=[asdict(s) for s in self.stages], speed=self.speed.to_dict(),
-                    seconds=round(self.seconds, 1), why=self.why, slowdown=round(self.slowdown, 3), floored=self.floored)
+                    seconds=round(self.seconds, 1), why=self.why, slowdown=round(self.slowdown, 3), floored=self.floored,
+                    alone=self.alone, scaling=round(self.scaling, 3))
 
-def _planned_stages(recipe: Recipe, arch: str, native: int, images: int, speed: float, size: int, device_type: str) -> tuple[list[Stage], str]:
+def _planned_stages(recipe: Recipe, arch: str, native: int, images: int, speed: float, size: int, device_type: str,
+                    scaling: float = 2.0) -> tuple[list[Stage], str]:
     "The recipe's stages, or (when 'auto') the planned ones, with the reason in words."
     if recipe.training.stages != 'auto': return list(recipe.training.stages), 'as the recipe gives them'
     sizes = stage_sizes(native, device_type, smallest_size(create_model(arch, 2), 8) or 8)
-    epochs = stage_epochs(sizes, images, speed, size, device_type)
+    epochs = stage_epochs(sizes, images, speed, size, device_type, scaling=scaling)
     if device_type == 'cuda': return [Stage(s, e) for s, e in zip(sizes, epochs)], 'the CIFAR-10 recipe\'s sizes and epochs, on a GPU'
     return [Stage(s, e) for s, e in zip(sizes, epochs)], (f'images of {native} px: {sizes[0]} then {sizes[1]} px on a CPU; epochs for about '
                                                           f'{CPU_MEMBER_SECONDS:.0f} s of training at the measured {speed:.0f} images/s')
 
+def time_scaling(speeds: dict[int, float]) -> float:
+    "The power of size that epoch time grows as, from speeds measured at two sizes or more (2, the pixels, from one); kept within 0.5 to 2.5."
+    if len(speeds) < 2: return 2.0
+    small, large = min(speeds), max(speeds)
+    return float(np.clip(math.log(speeds[small] / speeds[large]) / math.log(large / small), 0.5, 2.5))
+
 def plan_member(source: ImageSource, recipe: Recipe, name: str, arch: str, mode: str, device=None, native: int | None = None) -> MemberPlan:
-    "The plan of one member: its speed configuration measured at its first size, then its stages."
+    "The plan of one member: its speed configuration chosen at its first size, measured on its own at its first and last sizes, then its stages."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    native = native or native_size(source)
-    first = recipe.training.stages[0].size if recipe.training.stages != 'auto' else \
-            stage_sizes(native, device.type, smallest_size(create_model(arch, 2), 8) or 8)[0]
-    speed = choose_speed(arch, recipe.training, first, recipe.training.bs, len(source.classes), device)
-    if not speed.measured and (recipe.training.stages == 'auto' or recipe.training.time_limit is not None):   # nothing to choose, but epochs need the speed
-        speed.measured = measure_speeds(arch, [speed.config], first, recipe.training.bs, len(source.classes), device)
-    measured = speed.measured.get(speed.config.name) or 0.0
-    stages, why = _planned_stages(recipe, arch, native, len(source.train), measured or 1e9, first, device.type)
-    seconds = sum(s.epochs * epoch_seconds(len(source.train), measured, s.size, first) for s in stages) if measured else float('nan')
-    return MemberPlan(name, arch, mode, stages, speed, seconds, why)
+    native, t = native or native_size(source), recipe.training
+    sizes = [s.size for s in t.stages] if t.stages != 'auto' else stage_sizes(native, device.type, smallest_size(create_model(arch, 2), 8) or 8)
+    first = sizes[0]
+    speed = choose_speed(arch, t, first, t.bs, len(source.classes), device)
+    alone, scaling = None, 2.0
+    if t.stages == 'auto' or t.time_limit is not None:     # epochs follow from the speed: the one training will see
+        speeds = speed_alone(arch, speed.config, [first, sizes[-1]], t.bs, len(source.classes), device)
+        alone, scaling = speeds[first], time_scaling(speeds)
+    probed = alone or speed.measured.get(speed.config.name) or 0.0
+    stages, why = _planned_stages(recipe, arch, native, len(source.train), probed or 1e9, first, device.type, scaling)
+    seconds = sum(s.epochs * epoch_seconds(len(source.train), probed, s.size, first, scaling) for s in stages) if probed else float('nan')
+    return MemberPlan(name, arch, mode, stages, speed, seconds, why, alone=alone, scaling=scaling)
 
 def plan_members(source: ImageSource, recipe: Recipe, device=None) -> list[MemberPlan]:
     "The plan of every member of `recipe` on `source`."
@@ -137,21 +152,21 @@ def overhead_seconds(plan: MemberPlan, images: int, predicted: int, recipe: Reci
     speed = plan.images_per_second or 1.0
     size = plan.stages[-1].size if plan.stages else 32
     lr_find = 0 if recipe.training.lr is not None else recipe.training.lr_find_iterations * recipe.training.bs / speed
-    return lr_find + predicted / (3 * speed) * (size / plan.stages[0].size) ** 2
+    return lr_find + predicted / (3 * speed) * (size / plan.stages[0].size) ** plan.scaling
 
 def _fit_share(plan: MemberPlan, seconds: float, native: int, images: int, device_type: str) -> list[Stage] | None:
     "The member's stages in `seconds` of training, or None when one epoch at each size does not fit."
     speed, first = plan.images_per_second, plan.stages[0].size
     if not speed: return None
     sizes = [s.size for s in plan.stages]
-    needed = sum(epoch_seconds(images, speed, s, first) for s in sizes)
+    needed = sum(epoch_seconds(images, speed, s, first, plan.scaling) for s in sizes)
     if seconds < needed: return None
-    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, speed, first, 'cpu', seconds))]
+    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, speed, first, 'cpu', seconds, plan.scaling))]
 
 # %% ../nbs/19_plan.ipynb #261c5165
 def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, seconds_left: float) -> MemberPlan:
     "`plan` with `stages` that fit its `share` of training, the seconds they should take, and why."
-    seconds = sum(s.epochs * epoch_seconds(images, plan.images_per_second, s.size, plan.stages[0].size) for s in stages)
+    seconds = sum(s.epochs * epoch_seconds(images, plan.images_per_second, s.size, plan.stages[0].size, plan.scaling) for s in stages)
     slower = f' (epochs measured {plan.slowdown:.2f}x as long as probed)' if plan.slowdown != 1 else ''
     return replace(plan, stages=stages, seconds=seconds, floored=False, why=f'{share:.0f} s of training in a budget of {seconds_left:.0f} s left{slower}: '
                    + ', '.join(f'{s.size} px x {s.epochs}' for s in stages))
@@ -159,7 +174,7 @@ def _fitted(plan: MemberPlan, stages: list[Stage], images: int, share: float, se
 def own_stages(plan: MemberPlan, images: int) -> list[Stage]:
     "The member's stages on its own: the epochs that fit `CPU_MEMBER_SECONDS` of training at its speed (one a size at least)."
     sizes = [s.size for s in plan.stages]
-    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, plan.images_per_second, plan.stages[0].size, 'cpu'))]
+    return [Stage(s, e) for s, e in zip(sizes, stage_epochs(sizes, images, plan.images_per_second, plan.stages[0].size, 'cpu', scaling=plan.scaling))]
 
 def _floored(plan: MemberPlan, images: int, share: float, seconds_left: float) -> MemberPlan:
     "`plan` on its own stages, because its `share` would buy it fewer epochs."
@@ -201,7 +216,7 @@ def minimum_budget(plans: list[MemberPlan], source: ImageSource, recipe: Recipe,
     images, predicted = len(source.train), predicted_images(source, recipe)
     def cost(p: MemberPlan) -> float:
         speed = p.images_per_second or 1.0
-        return sum(epoch_seconds(images, speed, s.size, p.stages[0].size) for s in p.stages) + overhead_seconds(p, images, predicted, recipe)
+        return sum(epoch_seconds(images, speed, s.size, p.stages[0].size, p.scaling) for s in p.stages) + overhead_seconds(p, images, predicted, recipe)
     return elapsed + finish_seconds(source) + min(cost(p) for p in plans)
 
 def plan_within(plans: list[MemberPlan], source: ImageSource, recipe: Recipe, elapsed: float,
@@ -228,9 +243,9 @@ def after_training(plans: list[MemberPlan], i: int, source: ImageSource, recipe:
 
 def slowdown(plan: MemberPlan, history: list[dict], images: int) -> float | None:
     "How many times as long as `plan`'s probed speed says the epochs of `history` took (validation and augmentation included); None without epochs."
-    probed = plan.speed.measured.get(plan.speed.config.name)
+    probed = plan.probed
     if not probed or not history: return None
-    expected = sum(epoch_seconds(images, probed, epoch['size'], plan.stages[0].size) for epoch in history)
+    expected = sum(epoch_seconds(images, probed, epoch['size'], plan.stages[0].size, plan.scaling) for epoch in history)
     return sum(epoch['seconds'] for epoch in history) / expected
 
 # %% ../nbs/19_plan.ipynb #32ec360c

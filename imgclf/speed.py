@@ -26,7 +26,7 @@ from .recipe import TrainingOptions
 # %% auto #0
 __all__ = ['device_name', 'native_bf16', 'supported_precisions', 'compiler_problem', 'check_speed_options', 'Autocast',
            'SpeedConfig', 'speed_callbacks', 'training_step', 'measure_speeds', 'candidate_configs', 'SpeedChoice',
-           'choose_speed']
+           'choose_speed', 'speed_alone']
 
 # %% ../nbs/11_speed.ipynb #c0caa259
 def device_name(device: torch.device | str | None = None) -> str:
@@ -186,3 +186,17 @@ def choose_speed(arch: str, options: TrainingOptions, size: int, bs: int, n_out:
     best = max(candidates, key=lambda c: measured[c.name])
     source = 'measured now' if fresh else 'measured before on this machine'
     return SpeedChoice(best, measured, f'fastest of {len(candidates)} configurations {source} ({measured[best.name]:.0f} images/s at {size} px)')
+
+# %% ../nbs/11_speed.ipynb #c4b49e2d
+def speed_alone(arch: str, config: SpeedConfig, sizes: list[int], bs: int, n_out: int = 10,
+                device: torch.device | str = 'cpu', cache_file=None, rounds: int = 3) -> dict[int, float]:
+    "Images per second of `arch` in `config` measured on its own at each of `sizes` (or found measured in `cache_file`)."
+    cache_file = cache_file or imgclf_home()/'speed.json'
+    known, name, speeds = _load_measured(cache_file), f'{config.name} alone', {}
+    for size in sorted(set(sizes)):
+        key = _speed_key(arch, size, bs, device)
+        speeds[size] = known.get(key, {}).get(name) or measure_speeds(arch, [config], size, bs, n_out, device, rounds)[config.name]
+        known[key] = {**known.get(key, {}), name: speeds[size]}
+    try: write_atomic(cache_file, known)
+    except OSError: pass         # a read-only home: measure again next time
+    return speeds
