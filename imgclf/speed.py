@@ -170,6 +170,12 @@ class SpeedChoice:
     reason: str
     def to_dict(self) -> dict: return dict(config=self.config.name, **asdict(self.config), measured=self.measured, reason=self.reason)
 
+def _remember(cache_file, known: dict, entries: dict[str, dict]):
+    "Merge `entries` (key -> figures) into the measurements `known` and write them to `cache_file`; a read-only home means measuring again next time."
+    for key, figures in entries.items(): known[key] = {**known.get(key, {}), **figures}
+    try: write_atomic(cache_file, known)
+    except OSError: pass
+
 def choose_speed(arch: str, options: TrainingOptions, size: int, bs: int, n_out: int = 10,
                  device: torch.device | str = 'cpu', cache_file=None, rounds: int = 3) -> SpeedChoice:
     "The fastest allowed configuration for `arch` on `device`, measured (or found measured in `cache_file`), and why."
@@ -180,9 +186,7 @@ def choose_speed(arch: str, options: TrainingOptions, size: int, bs: int, n_out:
     measured = {c.name: known.get(key, {}).get(c.name) for c in candidates}
     fresh = [c for c in candidates if measured[c.name] is None]
     if fresh: measured.update(measure_speeds(arch, fresh, size, bs, n_out, device, rounds))
-    if fresh:
-        try: write_atomic(cache_file, {**known, key: {**known.get(key, {}), **measured}})
-        except OSError: pass     # a read-only home: measure again next time
+    if fresh: _remember(cache_file, known, {key: measured})
     best = max(candidates, key=lambda c: measured[c.name])
     source = 'measured now' if fresh else 'measured before on this machine'
     return SpeedChoice(best, measured, f'fastest of {len(candidates)} configurations {source} ({measured[best.name]:.0f} images/s at {size} px)')
@@ -192,11 +196,9 @@ def speed_alone(arch: str, config: SpeedConfig, sizes: list[int], bs: int, n_out
                 device: torch.device | str = 'cpu', cache_file=None, rounds: int = 3) -> dict[int, float]:
     "Images per second of `arch` in `config` measured on its own at each of `sizes` (or found measured in `cache_file`)."
     cache_file = cache_file or imgclf_home()/'speed.json'
-    known, name, speeds = _load_measured(cache_file), f'{config.name} alone', {}
-    for size in sorted(set(sizes)):
-        key = _speed_key(arch, size, bs, device)
-        speeds[size] = known.get(key, {}).get(name) or measure_speeds(arch, [config], size, bs, n_out, device, rounds)[config.name]
-        known[key] = {**known.get(key, {}), name: speeds[size]}
-    try: write_atomic(cache_file, known)
-    except OSError: pass         # a read-only home: measure again next time
-    return speeds
+    known, name = _load_measured(cache_file), f'{config.name} alone'
+    keys = {size: _speed_key(arch, size, bs, device) for size in sorted(set(sizes))}
+    speeds = {size: known.get(key, {}).get(name) for size, key in keys.items()}
+    fresh = {size: measure_speeds(arch, [config], size, bs, n_out, device, rounds)[config.name] for size, v in speeds.items() if v is None}
+    if fresh: _remember(cache_file, known, {keys[size]: {name: v} for size, v in fresh.items()})
+    return {**speeds, **fresh}
