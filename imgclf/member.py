@@ -192,12 +192,16 @@ def restore_checkpoint(learn: Learner, tracker: EpochTracker, files: dict) -> di
     return state
 
 class Checkpointer(Callback):
-    "After every trained epoch, hand the training state to `store.save` (fit `fit` of the member's fits)."
+    "After a trained epoch, hand the training state to `store.save` once `every` seconds have passed since the last save (0: after every epoch)."
     order = 80   # after the tracker has the epoch
-    def __init__(self, store, tracker: EpochTracker, fit: int, lr: float): self.store, self.tracker, self.fit_index, self.lr = store, tracker, fit, lr
+    def __init__(self, store, tracker: EpochTracker, lr: float, every: float = 0.0):
+        self.store, self.tracker, self.lr, self.every = store, tracker, lr, every
+        self.fit_index, self.last, self.saves, self.seconds = 0, time.time(), 0, 0.0   # fit_index: which of the member's fits runs
     def after_epoch(self):
-        if not self.tracker.trained: return
+        if not self.tracker.trained or time.time() - self.last < self.every: return
+        started = time.time()
         self.store.save(checkpoint_files(self.learn, self.tracker, dict(fit=self.fit_index, epochs=self.epoch + 1), self.lr))
+        self.last, self.saves, self.seconds = time.time(), self.saves + 1, self.seconds + time.time() - started
 
 # %% ../nbs/12_member.ipynb #ad615873
 class Deadline(Callback):
@@ -227,18 +231,21 @@ def member_fits(recipe: Recipe, stages: list[Stage], lr: float, fine_tune: bool)
     return [Fit(t.freeze_epochs, lr, True, frozen), Fit(epochs, slice(lr / 100, lr / 2), False, unfrozen)]
 
 def fit_member(learn: Learner, recipe: Recipe, fits: list[Fit], switch: StageSwitch, tracker: EpochTracker,
-               lr: float, store=None, position: dict | None = None, deadline: Deadline | None = None):
-    "Run `fits` on `learn`, switching stages, checkpointing into `store`, continuing from `position` (fit, epochs done), stopping at `deadline`."
+               lr: float, store=None, position: dict | None = None, deadline: Deadline | None = None) -> Checkpointer | None:
+    "Run `fits` on `learn`, switching stages, checkpointing into `store`, continuing from `position` (fit, epochs done), stopping at `deadline`; the checkpointer."
     t = recipe.training
     done_fit, done_epochs = (position['fit'], position['epochs']) if position else (0, 0)
+    checkpointer = Checkpointer(store, tracker, lr, t.checkpoint_every) if store is not None else None
     for i, fit in enumerate(fits):
         if i < done_fit or (i == done_fit and done_epochs >= fit.epochs) or (deadline is not None and deadline.stopped): continue
         if fit.freeze is True: learn.freeze()
         elif fit.freeze is False: learn.unfreeze()
         switch.fixed_stage = 0 if fit.freeze else None
-        callbacks = [switch] + ([Checkpointer(store, tracker, i, lr)] if store is not None else []) + ([deadline] if deadline else [])
+        if checkpointer: checkpointer.fit_index = i
+        callbacks = [switch] + ([checkpointer] if checkpointer else []) + ([deadline] if deadline else [])
         fit_epochs(learn, fit.epochs, fit.lr, t.schedule, t.step_size, t.gamma, cbs=callbacks,
                    start_epoch=done_epochs if i == done_fit else 0, **fit.options)
+    return checkpointer
 
 # %% ../nbs/12_member.ipynb #53c7a9bd
 def predict_probs(learn: Learner, loader, tta: bool = False) -> np.ndarray:
@@ -350,8 +357,9 @@ def _train_learner(learn: Learner, recipe: Recipe, stages: list[Stage], fine_tun
     learn.add_cbs([tracker, *mixing])
     started = time.time()
     with parallel.fits(learn):
-        fit_member(learn, recipe, member_fits(recipe, stages, lr, fine_tune), StageSwitch(stages, loaders_at, tracker), tracker, lr,
-                   store if parallel.is_main else None, position, deadline)
+        checkpointer = fit_member(learn, recipe, member_fits(recipe, stages, lr, fine_tune), StageSwitch(stages, loaders_at, tracker), tracker,
+                                  lr, store if parallel.is_main else None, position, deadline)
+    if checkpointer: timings['checkpoints'], timings['checkpoints_saved'] = round(checkpointer.seconds, 2), checkpointer.saves
     if deadline is not None and deadline.stopped: timings['stopped_early'] = 'at an epoch boundary, to keep to the time limit'
     timings['train'] = round(time.time() - started, 2)
     learn.remove_cbs([tracker, *mixing])

@@ -112,6 +112,7 @@ class TrainingOptions:
     channels_last: bool | str = option('auto', "channels-last memory format: True, False, or 'auto' (the fastest measured)")
     compile: bool = option(False, 'torch.compile each model (needs a working compiler; opt-in)')
     time_limit: float | None = option(None, 'seconds the whole run may take: members and epochs are planned, and re-planned, to fit (without it a CPU run aims at 150 s a member, every member kept)', interval='(0, inf)')
+    checkpoint_every: float = option(60.0, "seconds of training between a member's checkpoints (0: after every epoch); an interruption loses at most about this much", interval='[0, inf)')
 
 @dataclass
 class EnsembleOptions:
