@@ -1,18 +1,23 @@
 """imgclf's default job against what a user would write instead: plain fastai, for the same wall time.
 
-Runs `imgclf train` with no options but `--data` (a fresh process, timed whole, as a user runs it), then, in the
-same run on the same machine and data, the fastai baseline a user would write by hand for the same wall time:
-`vision_learner(resnet34)` from scratch at 32 px with fastai's `aug_transforms`, `lr_find` (its valley), and
-`fit_one_cycle` for as many epochs as fit what is left of that time (estimated from lr_find's own pace, then
-stopped at an epoch boundary if an epoch would overrun). Both are scored on the same labelled test images; the
-test labels are read only to score.
+Runs `imgclf train` with no options but `--data` and `--seed` (a fresh process with a fresh IMGCLF_HOME, timed whole,
+as a new user runs it: its speed probes and image cache count), then, in the same run on the same machine and data,
+the fastai baseline a user would write by hand for the same wall time: `vision_learner(resnet34)` from scratch at
+32 px with fastai's `aug_transforms`, `lr_find` (its valley), and `fit_one_cycle` for as many epochs as fit what is
+left of that time (estimated from lr_find's own pace, then stopped at an epoch boundary if an epoch would overrun).
+Both are scored on the same labelled test images, and the gain (imgclf's test accuracy minus fastai's) is given with
+its standard error, paired image by image; with `--seeds`, once per seed (both sides take it), and the median gain.
+The test labels are read only to score.
 
     python bench/versus_fastai.py                                   # the bundled sample: about 2 x the default job
-    python bench/versus_fastai.py --json bench/results/versus_fastai.json
+    python bench/versus_fastai.py --seeds 42,1,2 --json bench/results/versus_fastai.json   # three pairs: about an hour
     python bench/versus_fastai.py --budget 120 --skip-imgclf        # the baseline alone, for a given wall time
 """
 import argparse
 import json
+import os
+import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,8 +59,8 @@ def fastai_loaders(source, size: int = 32, bs: int = 64):
     return block.dataloaders(table, bs=bs, num_workers=0)
 
 
-def fastai_baseline(source, budget: float, size: int = 32, bs: int = 64, seed: int = 42) -> dict:
-    "fastai's resnet34 from scratch: lr_find, then fit_one_cycle for the epochs that fit `budget` seconds; its test accuracy."
+def fastai_baseline(source, budget: float, size: int = 32, bs: int = 64, seed: int = 42) -> tuple[dict, np.ndarray]:
+    "fastai's resnet34 from scratch: lr_find, then fit_one_cycle for the epochs that fit `budget` seconds; its figures, and whether it got each labelled test image right."
     started = time.time()
     set_seed(seed, reproducible=True)
     loaders = fastai_loaders(source, size, bs)
@@ -73,28 +78,52 @@ def fastai_baseline(source, budget: float, size: int = 32, bs: int = 64, seed: i
     test = learn.dls.test_dl([source.test_paths[i] for i in names])
     with learn.no_bar(): predicted = learn.get_preds(dl=test)[0].argmax(1).numpy()
     vocab = list(learn.dls.vocab)
-    truth = np.array([vocab.index(source.classes[t]) for t in targets])
-    return dict(lr=lr, epochs_planned=epochs, epochs=stop.epochs, valid_accuracy=round(valid_accuracy, 4),
-                test_accuracy=round(float((predicted == truth).mean()), 4), seconds=round(time.time() - started, 1))
+    right = predicted == np.array([vocab.index(source.classes[t]) for t in targets])
+    return dict(seed=seed, lr=lr, epochs_planned=epochs, epochs=stop.epochs, valid_accuracy=round(valid_accuracy, 4),
+                test_accuracy=round(float(right.mean()), 4), seconds=round(time.time() - started, 1)), right
 
 
-def imgclf_default(data: str, out: Path) -> dict:
-    "`imgclf train --data DATA` with nothing else, timed whole: its members, ensemble and wall time."
-    command = [sys.executable, '-m', 'imgclf', 'train', '--data', data, '--out', str(out), '--overwrite']
+def imgclf_default(source, data: str, out: Path, seed: int = 42, options: str = '') -> tuple[dict, np.ndarray]:
+    "`imgclf train --data DATA --seed SEED` with nothing else (but `options`), in a fresh IMGCLF_HOME, timed whole: its members, ensemble and wall time, and whether it got each labelled test image of `source` right."
+    command = [sys.executable, '-m', 'imgclf', 'train', '--data', data, '--out', str(out), '--overwrite', '--seed', str(seed), *shlex.split(options)]
     print('$', ' '.join(command[2:]), flush=True)
     started = time.time()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env=dict(os.environ, IMGCLF_HOME=str(out.parent/'home')))
     wall = time.time() - started
     summary = json.loads((out/'summary.json').read_text())
     members = [dict(name=m['name'], valid_accuracy=m['valid_accuracy'], test_accuracy=m['test_accuracy'], seconds=m['seconds'],
                     sizes=sorted({e['size'] for e in m['history']}), epochs=len(m['history'])) for m in summary['members']]
-    return dict(wall_s=round(wall, 1), members=members, ensemble_valid_accuracy=summary['ensemble']['valid_accuracy'],
-                ensemble_test_accuracy=summary['ensemble']['test_accuracy'])
+    names, targets = source.test_targets()
+    labels = pd.read_csv(out/'predictions.csv').set_index('file').label
+    right = np.array([labels[source.test_names[i]] == source.classes[t] for i, t in zip(names, targets)])
+    return dict(seed=seed, wall_s=round(wall, 1), members=members, ensemble_valid_accuracy=summary['ensemble']['valid_accuracy'],
+                ensemble_test_accuracy=summary['ensemble']['test_accuracy']), right
+
+
+def paired_gain(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
+    "Test accuracy of `ours` minus `theirs` (whether each got each image right) and its standard error, paired image by image."
+    difference = ours.astype(float) - theirs.astype(float)
+    return round(float(difference.mean()), 4), round(float(difference.std(ddof=1) / np.sqrt(len(difference))), 4)
+
+
+def one_pair(args, source, seed: int) -> dict:
+    "imgclf's default job and the fastai baseline for its wall time (or `--budget`), both with `seed`."
+    pair = dict(seed=seed)
+    if not args.skip_imgclf:
+        with tempfile.TemporaryDirectory() as folder: pair['imgclf'], ours = imgclf_default(source, args.data, Path(folder)/'run', seed, args.options)
+    budget = args.budget or pair['imgclf']['wall_s']
+    print(f'fastai resnet34 from scratch at 32 px, for {budget:.0f} s, seed {seed}', flush=True)
+    fastai, theirs = fastai_baseline(source, budget, seed=seed)
+    pair['fastai'] = dict(budget_s=budget, **fastai)
+    if 'imgclf' in pair: pair['gain'], pair['gain_se'] = paired_gain(ours, theirs)
+    return pair
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', default='sample', help="what both train on (default: the bundled sample); it needs labelled test images")
+    parser.add_argument('--seeds', default='42', help='comma-separated seeds: one pair of runs each (default: 42, the recipe\'s)')
+    parser.add_argument('--options', default='', help="more `imgclf train` options, e.g. '--archs resnet34' (default: none, the default job)")
     parser.add_argument('--budget', type=float, help="the baseline's wall time in seconds (default: the default job's)")
     parser.add_argument('--skip-imgclf', action='store_true', help='run the baseline alone (needs --budget)')
     parser.add_argument('--json', type=Path, help='write the figures here')
@@ -103,14 +132,9 @@ def main():
     print('machine:', machine(), flush=True)
     source = image_source(args.data, quiet=True)
     if source.test_targets() is None: sys.exit(f'{args.data} has no labelled test images (test/ with test_labels.csv): nothing to score on.')
-    result = dict(machine=machine(), data=args.data)
-    if not args.skip_imgclf:
-        with tempfile.TemporaryDirectory() as folder: result['imgclf'] = imgclf_default(args.data, Path(folder)/'run')
-    budget = args.budget or result['imgclf']['wall_s']
-    print(f'fastai resnet34 from scratch at 32 px, for {budget:.0f} s', flush=True)
-    result['fastai'] = dict(budget_s=budget, **fastai_baseline(source, budget))
-    if 'imgclf' in result:
-        result['gain'] = round(result['imgclf']['ensemble_test_accuracy'] - result['fastai']['test_accuracy'], 4)
+    pairs = [one_pair(args, source, int(seed)) for seed in args.seeds.split(',')]
+    result = dict(machine=machine(), data=args.data, options=args.options, pairs=pairs)
+    if not args.skip_imgclf: result['median_gain'] = round(statistics.median(p['gain'] for p in pairs), 4)
     print(json.dumps(result, indent=1))
     if args.json: args.json.write_text(json.dumps(result, indent=1))
 

@@ -14,7 +14,7 @@ from fastai.callback.mixup import CutMix, MixUp
 from fastai.callback.schedule import ParamScheduler
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import accuracy
-from fastai.optimizer import SGD, Adam, OptimWrapper, RMSProp, pytorch_hp_map
+from fastai.optimizer import SGD, Adam, OptimWrapper, RMSProp, pytorch_hp_map, set_item_pg
 from fastcore.foundation import L
 
 from .core import ImgclfError
@@ -39,27 +39,47 @@ def _groups(params) -> list[list]:
 def _copy(value): return value.clone() if isinstance(value, torch.Tensor) else value   # PyTorch's `load_state_dict` would share them
 
 class FusedAdam(OptimWrapper):
-    "fastai's `Adam` (its defaults; decoupled weight decay, none where fastai leaves it off) stepped by PyTorch's fused Adam kernel."
+    "fastai's `Adam` (its defaults; decoupled weight decay, none where fastai leaves it off) stepped by PyTorch's fused AdamW kernel."
     flags = ('force_train', 'do_wd')    # fastai's per-parameter flags (the Learner sets them), kept in this wrapper's `state`
     names = ('lr', 'mom', 'sqr_mom', 'eps', 'wd')   # the hyper-parameters fastai sees (not PyTorch's switches: fastai logs them as numbers)
     def __init__(self, params, lr: float | slice = 1e-3, mom: float = 0.9, sqr_mom: float = 0.99, eps: float = 1e-5, wd: float = 0.01):
         kernel = dict(fused=True) if fused_adam_works() else dict(foreach=True)
-        groups = [dict(params=group, decoupled_wd=wd) for group in _groups(params)]
-        adam = torch.optim.Adam(groups, lr=1e-3, betas=(mom, sqr_mom), eps=eps, weight_decay=0.0, **kernel)
-        super().__init__(opt=adam, hp_map={**pytorch_hp_map, 'weight_decay': 'l2_wd', 'decoupled_wd': 'wd'})
+        self.groups = _groups(params)     # fastai's parameter groups; each is two of PyTorch's: decayed, then exempt from decay
+        halves = [dict(params=half, weight_decay=w) for group in self.groups for half, w in ((group, wd), ([], 0.0))]
+        adam = torch.optim.AdamW(halves, lr=1e-3, betas=(mom, sqr_mom), eps=eps, **kernel)
+        super().__init__(opt=adam, hp_map=pytorch_hp_map)
+        self.sorted = False               # whether the halves follow the `do_wd` flags (the Learner sets them after building this)
         self.set_hyper('lr', lr)
 
     @property
-    def hypers(self) -> list[dict]: return [{k: v for k, v in h.items() if k in self.names} for h in super().hypers]
+    def hypers(self) -> list[dict]: return [{k: v for k, v in h.items() if k in self.names} for h in super().hypers[::2]]
 
-    def _params(self) -> list: return [p for group in self.opt.param_groups for p in group['params']]
+    def _set_hyper(self, k, v):
+        "Set hyper-parameter `k` of each fastai group to its value in `v`, on both halves (weight decay on the decayed half only)."
+        for i, value in enumerate(v):
+            for half in (0, 1): set_item_pg(self.opt.param_groups[2 * i + half], self.bwd_map[k], 0.0 if k == 'wd' and half else value)
+
+    @property
+    def param_lists(self) -> list[list]: return [list(group) for group in self.groups]
+    @param_lists.setter
+    def param_lists(self, value):
+        self.groups, self.sorted = [list(group) for group in value], False
+        self._sort()
+
+    def _params(self) -> list: return [p for group in self.groups for p in group]
+
+    def _sort(self):
+        "Put each parameter in the half of its fastai group that its `do_wd` flag says (PyTorch keeps its state by parameter, so nothing moves but the lists)."
+        for i, group in enumerate(self.groups):
+            decayed = [self.state[p].get('do_wd', True) for p in group]
+            self.opt.param_groups[2 * i]['params'] = [p for p, d in zip(group, decayed) if d]
+            self.opt.param_groups[2 * i + 1]['params'] = [p for p, d in zip(group, decayed) if not d]
+        self.sorted = True
 
     @torch.no_grad()
     def step(self, closure=None):
-        "Decay the weights fastai decays (`p *= 1 - lr*wd`, before the update, as fastai's `weight_decay` does), then one fused Adam step."
-        for group in self.opt.param_groups:
-            decayed = [p for p in group['params'] if p.grad is not None and self.state[p].get('do_wd', True)]
-            if decayed and group['decoupled_wd']: torch._foreach_mul_(decayed, 1 - group['lr'] * group['decoupled_wd'])
+        "One fused AdamW step for all the parameters: `p *= 1 - lr*wd` where fastai decays (as fastai's `weight_decay` does, before the update), then Adam's."
+        if not self.sorted: self._sort()
         return self.opt.step(closure)
 
     def state_dict(self) -> dict:
@@ -71,7 +91,9 @@ class FusedAdam(OptimWrapper):
         params = self._params()
         if len(saved['state']) != len(params): raise ValueError(f"{len(saved['state'])} saved parameters, {len(params)} here")
         self.state = defaultdict(dict, {p: {k: s[k] for k in self.flags if k in s} for p, s in zip(params, saved['state'])})
-        adam = {i: {k: _copy(v) for k, v in s.items() if k not in self.flags} for i, s in enumerate(saved['state'])}
+        self._sort()
+        position = {id(p): i for i, p in enumerate(p for group in self.opt.param_groups for p in group['params'])}   # PyTorch's order
+        adam = {position[id(p)]: {k: _copy(v) for k, v in s.items() if k not in self.flags} for p, s in zip(params, saved['state'])}
         self.opt.load_state_dict(dict(state={i: s for i, s in adam.items() if s}, param_groups=self.opt.state_dict()['param_groups']))
         for name in self.names: self._set_hyper(name, [h[name] for h in saved['hypers']])
 
