@@ -4,7 +4,8 @@ Runs `imgclf train` with no options but `--data` and `--seed` (a fresh process w
 as a new user runs it: its speed probes and image cache count), then, in the same run on the same machine and data,
 the fastai baseline a user would write by hand for the same wall time: `vision_learner(resnet34)` from scratch at
 32 px with fastai's `aug_transforms`, `lr_find` (its valley), and `fit_one_cycle` for as many epochs as fit what is
-left of that time (estimated from lr_find's own pace, then stopped at an epoch boundary if an epoch would overrun).
+left of that time (one epoch of training and validation timed first, the weights put back, then stopped at an epoch
+boundary if an epoch would overrun).
 Both are scored on the same labelled test images, and the gain (imgclf's test accuracy minus fastai's) is given with
 its standard error, paired image by image; with `--seeds`, once per seed (both sides take it), and the median gain.
 The test labels are read only to score.
@@ -59,19 +60,29 @@ def fastai_loaders(source, size: int = 32, bs: int = 64):
     return block.dataloaders(table, bs=bs, num_workers=0)
 
 
+def timed_epoch(learn, lr: float) -> float:
+    "Seconds of one epoch of training and validation of `learn` at `lr`, its weights (batchnorm statistics included) and optimiser put back afterwards."
+    weights = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    started = time.time()
+    learn.fit(1, lr)
+    seconds = time.time() - started
+    learn.model.load_state_dict(weights)
+    learn.create_opt()
+    return seconds
+
+
 def fastai_baseline(source, budget: float, size: int = 32, bs: int = 64, seed: int = 42) -> tuple[dict, np.ndarray]:
-    "fastai's resnet34 from scratch: lr_find, then fit_one_cycle for the epochs that fit `budget` seconds; its figures, and whether it got each labelled test image right."
+    "fastai's resnet34 from scratch: lr_find, then fit_one_cycle for the epochs that fit `budget` seconds (one epoch timed first); its figures, and whether it got each labelled test image right."
     started = time.time()
     set_seed(seed, reproducible=True)
     loaders = fastai_loaders(source, size, bs)
     learn = vision_learner(loaders, resnet34, pretrained=False, metrics=accuracy)
-    found = time.time()
     with learn.no_bar(), learn.no_logging():
         lr = float(learn.lr_find(show_plot=False).valley)
-        batches = len(learn.recorder.losses)                            # lr_find stops early when the loss diverges
-        pace = (time.time() - found) / max(batches, 1) * (len(source.train) / bs)   # seconds per training epoch
-        epochs = max(1, int((budget - (time.time() - started)) / (pace * 1.25)))     # validation and predicting take the rest
-        stop = StopBefore(started + budget - pace / 4)
+        pace = timed_epoch(learn, lr)                                   # training and validation, as the fit will run them
+        predicting = pace * len(source.test_files) / (3 * len(source.train))   # the test images, forward only
+        epochs = max(1, int((budget - (time.time() - started) - predicting) / pace))
+        stop = StopBefore(started + budget - predicting)                # a guard: stops at an epoch boundary if the pace was wrong
         learn.fit_one_cycle(epochs, lr, cbs=stop)
         valid_accuracy = float(learn.validate()[1])
     names, targets = source.test_targets()

@@ -48,7 +48,7 @@ class FusedAdam(OptimWrapper):
         halves = [dict(params=half, weight_decay=w) for group in self.groups for half, w in ((group, wd), ([], 0.0))]
         adam = torch.optim.AdamW(halves, lr=1e-3, betas=(mom, sqr_mom), eps=eps, **kernel)
         super().__init__(opt=adam, hp_map=pytorch_hp_map)
-        self.sorted = False               # whether the halves follow the `do_wd` flags (the Learner sets them after building this)
+        self.sorted = False               # whether the halves follow the `do_wd` flags: the Learner sets them after building this, so they are read at the first step
         self.set_hyper('lr', lr)
 
     @property
@@ -63,8 +63,9 @@ class FusedAdam(OptimWrapper):
     def param_lists(self) -> list[list]: return [list(group) for group in self.groups]
     @param_lists.setter
     def param_lists(self, value):
+        "New parameters for each fastai group (fastai's mixed precision swaps in master copies, then moves the flags to them): sorted at the next step."
+        if len(value) != len(self.groups): raise ValueError(f'{len(value)} parameter groups given for {len(self.groups)}')
         self.groups, self.sorted = [list(group) for group in value], False
-        self._sort()
 
     def _params(self) -> list: return [p for group in self.groups for p in group]
 
@@ -90,6 +91,7 @@ class FusedAdam(OptimWrapper):
         "Put back what `state_dict` returned: copies of its tensors, on the parameters' device."
         params = self._params()
         if len(saved['state']) != len(params): raise ValueError(f"{len(saved['state'])} saved parameters, {len(params)} here")
+        if len(saved['hypers']) != len(self.groups): raise ValueError(f"{len(saved['hypers'])} saved parameter groups, {len(self.groups)} here")
         self.state = defaultdict(dict, {p: {k: s[k] for k in self.flags if k in s} for p, s in zip(params, saved['state'])})
         self._sort()
         position = {id(p): i for i, p in enumerate(p for group in self.opt.param_groups for p in group['params'])}   # PyTorch's order
