@@ -11,7 +11,7 @@ its standard error, paired image by image; with `--seeds`, once per seed (both s
 The test labels are read only to score.
 
     python bench/versus_fastai.py                                   # the bundled sample: about 2 x the default job
-    python bench/versus_fastai.py --seeds 42,1,2 --json bench/results/versus_fastai.json   # three pairs: about an hour
+    python bench/versus_fastai.py --seeds 42,1,2 --json bench/results/versus_fastai.json   # three pairs: an hour (AMX) to 75 minutes (AVX2)
     python bench/versus_fastai.py --budget 120 --skip-imgclf        # the baseline alone, for a given wall time
 """
 import argparse
@@ -38,6 +38,7 @@ from fastai.vision.all import (CategoryBlock, ColReader, ColSplitter, DataBlock,
 sys.path.insert(0, str(Path(__file__).parent))
 from scale import machine   # bench/scale.py: the machine in words
 
+from imgclf.core import write_atomic
 from imgclf.datasets import image_source
 
 
@@ -143,11 +144,12 @@ def main():
     print('machine:', machine(), flush=True)
     source = image_source(args.data, quiet=True)
     if source.test_targets() is None: sys.exit(f'{args.data} has no labelled test images (test/ with test_labels.csv): nothing to score on.')
-    pairs = [one_pair(args, source, int(seed)) for seed in args.seeds.split(',')]
-    result = dict(machine=machine(), data=args.data, options=args.options, pairs=pairs)
-    if not args.skip_imgclf: result['median_gain'] = round(statistics.median(p['gain'] for p in pairs), 4)
+    result = dict(machine=machine(), data=args.data, options=args.options, pairs=[])
+    for seed in args.seeds.split(','):
+        result['pairs'].append(one_pair(args, source, int(seed)))
+        if not args.skip_imgclf: result['median_gain'] = round(statistics.median(p['gain'] for p in result['pairs']), 4)
+        if args.json: write_atomic(args.json, result)   # each pair kept as it finishes
     print(json.dumps(result, indent=1))
-    if args.json: args.json.write_text(json.dumps(result, indent=1))
 
 
 if __name__ == '__main__':
