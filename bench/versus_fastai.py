@@ -38,7 +38,7 @@ from fastai.vision.all import (CategoryBlock, ColReader, ColSplitter, DataBlock,
 sys.path.insert(0, str(Path(__file__).parent))
 from scale import machine   # bench/scale.py: the machine in words
 
-from imgclf.core import write_atomic
+from imgclf.core import ImgclfError, write_atomic
 from imgclf.datasets import image_source
 
 
@@ -131,10 +131,16 @@ def one_pair(args, source, seed: int) -> dict:
     return pair
 
 
+def seed_list(text: str) -> list[int]:
+    "`--seeds`: comma-separated whole numbers."
+    try: return [int(seed) for seed in text.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f'{text!r}: give whole numbers separated by commas, e.g. 42,1,2') from None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', default='sample', help="what both train on (default: the bundled sample); it needs labelled test images")
-    parser.add_argument('--seeds', default='42', help='comma-separated seeds: one pair of runs each (default: 42, the recipe\'s)')
+    parser.add_argument('--seeds', type=seed_list, default=[42], help='comma-separated seeds: one pair of runs each (default: 42, the recipe\'s)')
     parser.add_argument('--options', default='', help="more `imgclf train` options, e.g. '--archs resnet34' (default: none, the default job)")
     parser.add_argument('--budget', type=float, help="the baseline's wall time in seconds (default: the default job's)")
     parser.add_argument('--skip-imgclf', action='store_true', help='run the baseline alone (needs --budget)')
@@ -142,11 +148,12 @@ def main():
     args = parser.parse_args()
     if args.skip_imgclf and not args.budget: parser.error('--skip-imgclf needs --budget SECONDS')
     print('machine:', machine(), flush=True)
-    source = image_source(args.data, quiet=True)
+    try: source = image_source(args.data, quiet=True)
+    except ImgclfError as error: sys.exit(f'bench/versus_fastai.py: {error}')
     if source.test_targets() is None: sys.exit(f'{args.data} has no labelled test images (test/ with test_labels.csv): nothing to score on.')
     result = dict(machine=machine(), data=args.data, options=args.options, pairs=[])
-    for seed in args.seeds.split(','):
-        result['pairs'].append(one_pair(args, source, int(seed)))
+    for seed in args.seeds:
+        result['pairs'].append(one_pair(args, source, seed))
         if not args.skip_imgclf: result['median_gain'] = round(statistics.median(p['gain'] for p in result['pairs']), 4)
         if args.json: write_atomic(args.json, result)   # each pair kept as it finishes
     print(json.dumps(result, indent=1))
