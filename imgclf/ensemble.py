@@ -16,7 +16,7 @@ from .manifest import decide, stacked_probabilities, stacking_features, weighted
 from .recipe import EnsembleOptions
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'Combination', 'accuracy_score', 'mean_log_loss', 'select_members', 'ensemble_weights',
+__all__ = ['STRATEGIES', 'Combination', 'accuracy_score', 'mean_log_loss', 'select_members', 'ensemble_weights', 'prune_weakest',
            'weighted_strategy', 'greedy_weights', 'greedy_strategy', 'stacking_folds', 'fit_stacker', 'cross_fit',
            'stacking_strategy', 'Ensemble', 'build_ensemble', 'predictions_table']
 
@@ -66,12 +66,36 @@ def ensemble_weights(accuracies: list[float], selected: list[bool]) -> np.ndarra
     if raw.sum() <= 0: raise ImgclfError('No member is selected: the ensemble needs at least one.')
     return raw / raw.sum()
 
+def prune_weakest(probs: list[np.ndarray],   # each member's validation probabilities (N×C)
+                  targets: np.ndarray,       # N true class indices
+                  accuracies: list[float],   # each member's validation accuracy
+                  selected: list[bool],      # the voters before pruning
+                  threshold: float = 0.5,    # two classes: the decision threshold
+                 ) -> tuple[list[bool], list[int]]:
+    "`selected` less its weakest voters, one at a time, while the accuracy-weighted vote is less accurate on validation than its best voter; and the members left out, in order."
+    selected, dropped = list(selected), []
+    while True:
+        voters = [i for i, s in enumerate(selected) if s]
+        vote = weighted_vote(probs, ensemble_weights(accuracies, selected))
+        if len(voters) < 2 or accuracy_score(vote, targets, threshold) >= max(accuracies[i] for i in voters): return selected, dropped
+        weakest = min(voters, key=lambda i: (accuracies[i], -i))
+        selected[weakest] = False
+        dropped.append(weakest)
+
 def weighted_strategy(probs, targets, accuracies, groups, options: EnsembleOptions, seed: int = 0) -> tuple[Combination, np.ndarray]:
-    "The recipe's rule: the selected members' soft vote, weighted by accuracy; and its validation probabilities."
+    "The recipe's rule: the selected members' soft vote, weighted by accuracy (the weakest pruned while they cost accuracy); and its validation probabilities."
     selected = select_members(accuracies, groups, options.ensemble_threshold)
-    combination = Combination('weighted', ensemble_weights(accuracies, selected), selected,
-                              details=dict(valid_accuracy_kind='in-sample: the members were chosen on these rows'))
+    details = dict(valid_accuracy_kind='in-sample: the members were chosen on these rows')
+    if options.prune:
+        before = accuracy_score(weighted_vote(probs, ensemble_weights(accuracies, selected)), targets, options.decision_threshold)
+        selected, dropped = prune_weakest(probs, targets, accuracies, selected, options.decision_threshold)
+        if dropped:
+            best = max(a for a, s in zip(accuracies, selected) if s)
+            details['pruned'] = (f'{len(dropped)} of the selected left out, weakest first: the vote of all of them scored {before:.4f} '
+                                 f'on validation, below its best member ({best:.4f})')
+    combination = Combination('weighted', ensemble_weights(accuracies, selected), selected, details=details)
     return combination, combination.combine(probs)
+
 
 # %% ../nbs/13_ensemble.ipynb #e3e372b9
 def greedy_weights(probs: list[np.ndarray],   # each member's validation probabilities (N×C)

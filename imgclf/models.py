@@ -140,6 +140,13 @@ def _drop_unused(model: nn.Module) -> nn.Module:
     if isinstance(getattr(body, 'pre_logits', None), ConvMlp): body.pre_logits = nn.Identity()
     return model
 
+def _keep_edges(model: nn.Module) -> nn.Module:
+    "Let the body's non-overlapping pools (kernel = stride, no padding) keep a partial last window (`ceil_mode`), so small images do not shrink to nothing."
+    for module in model[0].modules():
+        if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)) and module.kernel_size == module.stride and module.padding in (0, (0, 0)):
+            module.ceil_mode = True
+    return model
+
 def _body_keys(arch: str) -> dict:
     "The state dict of `arch`'s body as imgclf builds it (no classifier, no unused parts), for checking weights files."
     return _drop_unused(create_timm_model(arch, 2, pretrained=False)[0])[0].model.state_dict()
@@ -177,7 +184,7 @@ def create_model(arch: str,                  # timm architecture name, imgclf's 
     if has_own_head(arch): return timm.create_model(arch, num_classes=n_out, in_chans=n_in, size=size)
     choice = choice or WeightsChoice(False, None, 'trained from scratch')
     from_hub = choice.pretrained and choice.file is None
-    model = _drop_unused(create_timm_model(arch, n_out, pretrained=from_hub, ps=dropout, n_in=n_in)[0])
+    model = _keep_edges(_drop_unused(create_timm_model(arch, n_out, pretrained=from_hub, ps=dropout, n_in=n_in)[0]))
     if choice.file is not None:
         body, weights = model[0].model, read_weights(choice.file, arch)
         body.load_state_dict({k: v for k, v in weights.items() if k in body.state_dict()})

@@ -123,6 +123,7 @@ class EnsembleOptions:
     decision_threshold: float = option(0.5, "two classes: the second class's probability that decides it", interval='(0, 1)')
     stacking_folds: int = option(5, 'stacking: cross-fitting folds over the validation set', interval='[2, 100]')
     greedy_rounds: int = option(25, 'greedy: forward-selection steps', interval='[1, 10000]')
+    prune: bool = option(True, 'weighted: leave out the weakest voters, one at a time, while the vote is less accurate on validation than its best voter')
     tta: bool = option(True, 'test-time augmentation: average each image with its mirror image when predicting (when training flips)')
     final_fit: bool = option(False, "refit the ensemble's members on train and valid together before predicting test")
 

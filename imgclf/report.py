@@ -55,10 +55,11 @@ def members_table(summary: dict, metrics: dict | None = None) -> str:
     return '<table><tr>' + ''.join(f'<th>{h}</th>' for h in head) + '</tr>' + ''.join(rows) + '</table>'
 
 def ensemble_note(summary: dict) -> str:
-    "A paragraph on the ensemble's method, what its validation accuracy means, and the final fit if there was one."
+    "A paragraph on the ensemble's method, what its validation accuracy means, the members pruned from the vote, and the final fit if there was one."
     e = summary['ensemble']
     text = f"Ensemble: {html.escape(e.get('method', 'weighted'))}"
     if e.get('valid_accuracy_kind'): text += f"; its validation accuracy is {html.escape(e['valid_accuracy_kind'])}"
+    if e.get('pruned'): text += f"; {html.escape(e['pruned'])}"
     final = summary.get('final_fit')
     if final:
         text += (f". Final fit: {html.escape(', '.join(final['members']))} refitted on train and valid together; test accuracy "
