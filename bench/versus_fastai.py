@@ -104,12 +104,12 @@ def imgclf_default(source, data: str, out: Path, seed: int = 42, options: str = 
     wall = time.time() - started
     summary = json.loads((out/'summary.json').read_text())
     members = [dict(name=m['name'], valid_accuracy=m['valid_accuracy'], test_accuracy=m['test_accuracy'], seconds=m['seconds'],
-                    sizes=sorted({e['size'] for e in m['history']}), epochs=len(m['history'])) for m in summary['members']]
+                    sizes=sorted({e['size'] for e in m['history']}), epochs=len(m['history']), weight=round(m['weight'], 4)) for m in summary['members']]
     names, targets = source.test_targets()
     labels = pd.read_csv(out/'predictions.csv').set_index('file').label
     right = np.array([labels[source.test_names[i]] == source.classes[t] for i, t in zip(names, targets)])
     return dict(seed=seed, wall_s=round(wall, 1), members=members, ensemble_valid_accuracy=summary['ensemble']['valid_accuracy'],
-                ensemble_test_accuracy=summary['ensemble']['test_accuracy']), right
+                ensemble_test_accuracy=summary['ensemble']['test_accuracy'], pruned=summary['ensemble'].get('pruned')), right
 
 
 def paired_gain(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:

@@ -36,10 +36,11 @@ def _recipe_tta(recipe: dict) -> bool:
     return bool(ensemble.get('tta', False)) and _recipe_flip(recipe)
 
 def manifest_from_summary(summary: dict) -> dict:
-    "The model manifest of a run, from its `summary.json`."
+    "The model manifest of a run, from its `summary.json`: the members that vote (a vote's members of weight 0 would cost time and change nothing)."
     ensemble = summary['ensemble']
     members = []
     for m in summary['members']:
+        if ensemble['method'] != 'stacking' and float(ensemble['weights'][m['name']]) == 0: continue
         final = m.get('final') if m.get('refitted') else None
         members.append(dict(name=m['name'], arch=m['arch'], loss=m.get('loss', 'ce'), outputs=1 if m.get('loss') == 'bce' else len(m['classes']),
                             size=m['size'], build_size=m['stages'][0]['size'], mean=m['stats'][0], std=m['stats'][1],
