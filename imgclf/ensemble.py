@@ -84,15 +84,13 @@ def prune_weakest(probs: list[np.ndarray],   # each member's validation probabil
 
 def weighted_strategy(probs, targets, accuracies, groups, options: EnsembleOptions, seed: int = 0) -> tuple[Combination, np.ndarray]:
     "The recipe's rule: the selected members' soft vote, weighted by accuracy (the weakest pruned while they cost accuracy); and its validation probabilities."
-    selected = select_members(accuracies, groups, options.ensemble_threshold)
+    chosen = select_members(accuracies, groups, options.ensemble_threshold)
     details = dict(valid_accuracy_kind='in-sample: the members were chosen on these rows')
-    if options.prune:
-        before = accuracy_score(weighted_vote(probs, ensemble_weights(accuracies, selected)), targets, options.decision_threshold)
-        selected, dropped = prune_weakest(probs, targets, accuracies, selected, options.decision_threshold)
-        if dropped:
-            best = max(a for a, s in zip(accuracies, selected) if s)
-            details['pruned'] = (f'{len(dropped)} of the selected left out, weakest first: the vote of all of them scored {before:.4f} '
-                                 f'on validation, below its best member ({best:.4f})')
+    selected, dropped = prune_weakest(probs, targets, accuracies, chosen, options.decision_threshold) if options.prune else (chosen, [])
+    if dropped:
+        before = accuracy_score(weighted_vote(probs, ensemble_weights(accuracies, chosen)), targets, options.decision_threshold)
+        details['pruned'] = (f'left out, weakest first: {", ".join(f"{groups[i]} ({accuracies[i]:.4f})" for i in dropped)}; the vote of all the '
+                             f'selected scored {before:.4f} on validation, below its best member ({max(accuracies):.4f})')
     combination = Combination('weighted', ensemble_weights(accuracies, selected), selected, details=details)
     return combination, combination.combine(probs)
 
