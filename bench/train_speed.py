@@ -1,7 +1,7 @@
 """Training speed of imgclf's loop against a bare PyTorch loop, for each architecture and speed option.
 
 For each architecture at the size the default recipe plans for the data (its first stage), and for each option
-(fp32, bf16 or fp16, channels-last, torch.compile, the decoded-image cache on or off, fastai's own Adam in place of
+(fp32, bf16 or fp16 where the device has it in hardware, channels-last, torch.compile, the decoded-image cache on or off, fastai's own Adam in place of
 imgclf's fused one), this times training steps of imgclf's loop (a fastai Learner built by
 imgclf.member.member_learner, with imgclf's DataLoaders, batch augmentation and callbacks) and of a bare PyTorch
 loop (the same model, the same batches already on the device, the same batch size, the fused Adam kernel that
@@ -66,9 +66,10 @@ def bare_step(model: nn.Module, config: SpeedConfig, device):
 def configs(device, compile: bool = True) -> list[tuple]:
     "(name, speed configuration, cache mode, optimiser function or None for the recipe's) of every option measured (`compile` where a compiler works and it is asked for)."
     half = 'fp16' if device.type == 'cuda' else 'bf16'
-    rows = [('fp32', SpeedConfig('fp32'), 'memory', None), (half, SpeedConfig(half), 'memory', None),
-            ('channels_last', SpeedConfig('fp32', True), 'memory', None), (f'{half}+channels_last', SpeedConfig(half, True), 'memory', None),
+    halves = device.type == 'cuda' or native_bf16()   # a CPU without bf16 in hardware emulates it, many times slower: imgclf never picks it there
+    rows = [('fp32', SpeedConfig('fp32'), 'memory', None), ('channels_last', SpeedConfig('fp32', True), 'memory', None),
             ('fp32, no cache', SpeedConfig('fp32'), 'off', None), ("fp32, fastai's Adam", SpeedConfig('fp32'), 'memory', Adam)]
+    if halves: rows[1:1] = [(half, SpeedConfig(half), 'memory', None), (f'{half}+channels_last', SpeedConfig(half, True), 'memory', None)]
     from imgclf.speed import compiler_problem
     if compile and compiler_problem(device.type) is None: rows.append(('compile', SpeedConfig('fp32', False, True), 'memory', None))
     return rows
@@ -115,6 +116,7 @@ def main():
     args = parser.parse_args()
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     print(f'{device_name(device)}; torch {torch.__version__}; python {platform.python_version()}')
+    if device.type == 'cpu' and not native_bf16(): print('bf16 left out: this CPU has no bf16 in hardware (emulated, it is many times slower, and imgclf never picks it here)')
     source, recipe = image_source(args.data, quiet=True), Recipe()
     native, rows = native_size(source), []
     print(f"{'arch':<16}{'config':<24}{'size':>5}{'imgclf img/s':>14}{'bare img/s':>12}{'ratio':>7}")

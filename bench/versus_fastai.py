@@ -8,7 +8,8 @@ left of that time (one epoch of training and validation timed first, the weights
 boundary if an epoch would overrun).
 Both are scored on the same labelled test images, and the gain (imgclf's test accuracy minus fastai's) is given with
 its standard error, paired image by image; with `--seeds`, once per seed (both sides take it), and the median gain.
-The test labels are read only to score.
+The test labels are read only to score. Each imgclf run also records where its time went: planning (the speed
+probes), the members' lr_find, training and predictions, and the rest.
 
     python bench/versus_fastai.py                                   # the bundled sample: about 2 x the default job
     python bench/versus_fastai.py --seeds 42,1,2 --json bench/results/versus_fastai.json   # three pairs: an hour (AMX) to 75 minutes (AVX2)
@@ -104,12 +105,21 @@ def imgclf_default(source, data: str, out: Path, seed: int = 42, options: str = 
     wall = time.time() - started
     summary = json.loads((out/'summary.json').read_text())
     members = [dict(name=m['name'], valid_accuracy=m['valid_accuracy'], test_accuracy=m['test_accuracy'], seconds=m['seconds'],
-                    sizes=sorted({e['size'] for e in m['history']}), epochs=len(m['history']), weight=round(m['weight'], 4)) for m in summary['members']]
+                    sizes=sorted({e['size'] for e in m['history']}), epochs=len(m['history']), weight=round(m['weight'], 4),
+                    **{f'{part}_s': m['timings'].get(part) for part in ('lr_find', 'train', 'predict')}) for m in summary['members']]
     names, targets = source.test_targets()
     labels = pd.read_csv(out/'predictions.csv').set_index('file').label
     right = np.array([labels[source.test_names[i]] == source.classes[t] for i, t in zip(names, targets)])
     return dict(seed=seed, wall_s=round(wall, 1), members=members, ensemble_valid_accuracy=summary['ensemble']['valid_accuracy'],
-                ensemble_test_accuracy=summary['ensemble']['test_accuracy'], pruned=summary['ensemble'].get('pruned')), right
+                ensemble_test_accuracy=summary['ensemble']['test_accuracy'], pruned=summary['ensemble'].get('pruned'),
+                time=time_spent(summary, members, wall)), right
+
+
+def time_spent(summary: dict, members: list[dict], wall: float) -> dict:
+    "Where the wall time of a run went, in seconds: planning (speed probes), the members' lr_find, training and predictions, and the rest (start-up, exports, ensembling, results)."
+    planning = (summary.get('time_target') or {}).get('planned_after_seconds') or 0.0   # recorded where a time target or limit planned the run
+    parts = dict(planning=planning, **{part: sum(m[f'{part}_s'] or 0.0 for m in members) for part in ('lr_find', 'train', 'predict')})
+    return {name: round(seconds, 1) for name, seconds in dict(parts, rest=wall - sum(parts.values())).items()}
 
 
 def paired_gain(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
