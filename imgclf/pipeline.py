@@ -273,7 +273,8 @@ def _say_start(say, recipe: Recipe, plans: list[MemberPlan], budget: dict | None
                         + (f', {p.alone:.0f} images/s on its own' if p.alone else ''))
     own = [p.name for p in plans if p.floored]   # members whose share of the target is smaller than their own plan
     if budget and budget['target']: say(f"time target {budget['limit']:.0f} s for the whole run, shared by its members (--time-limit sets a limit)" + (
-        f"; on this machine {', '.join(own)} need more than their share and train their own plans, so the run will take longer "
+        f"; on this machine {', '.join(own)} " + ('needs more than its share and trains its own plan' if len(own) == 1 else
+                                                   'need more than their share and train their own plans') + ", so the run will take longer "
         "(fewer --archs, or Recipe.quick(), for a shorter one)" if own else ''))
     elif budget: say(f"time limit {budget['limit']:.0f} s" + ''.join(f'; left out {d}' for d in budget['dropped']))
 
