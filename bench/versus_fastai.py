@@ -117,7 +117,8 @@ def imgclf_default(source, data: str, out: Path, seed: int = 42, options: str = 
 
 def time_spent(summary: dict, members: list[dict], wall: float) -> dict:
     "Where the wall time of a run went, in seconds: planning (speed probes), the members' lr_find, training and predictions, and the rest (start-up, exports, ensembling, results)."
-    planning = (summary.get('time_target') or {}).get('planned_after_seconds') or 0.0   # recorded where a time target or limit planned the run
+    budget = summary.get('time_target') or summary.get('time_limit') or {}   # recorded where a time target or a limit planned the run
+    planning = budget.get('planned_after_seconds') or 0.0
     parts = dict(planning=planning, **{part: sum(m[f'{part}_s'] or 0.0 for m in members) for part in ('lr_find', 'train', 'predict')})
     return {name: round(seconds, 1) for name, seconds in dict(parts, rest=wall - sum(parts.values())).items()}
 
