@@ -34,9 +34,9 @@ from .speed import check_speed_options, device_name
 from .member import Member, SingleProcess, load_member, member_files, refit_member, tensorboard_callback, train_member
 
 # %% auto #0
-__all__ = ['check_device', 'default_recipe', 'check_architectures', 'check_data', 'data_fingerprint', 'versions', 'summary_dict',
-           'Run', 'results_table', 'format_table', 'final_fit', 'final_fit_summary', 'train_members', 'write_results',
-           'run']
+__all__ = ['ADVICE_SHARE', 'check_device', 'default_recipe', 'check_architectures', 'check_data', 'data_fingerprint', 'versions',
+           'summary_dict', 'Run', 'results_table', 'format_table', 'focus_advice', 'final_fit', 'final_fit_summary',
+           'train_members', 'write_results', 'run']
 
 # %% ../nbs/20_pipeline.ipynb #9c1ea77f
 def check_device(device: str | torch.device | None) -> torch.device:
@@ -138,6 +138,23 @@ def format_table(table: pd.DataFrame) -> str:
     for column in ('pretrained', 'selected'): shown[column] = shown[column].map(blank(lambda v: 'yes' if v else 'no'))
     shown['seconds'] = shown['seconds'].map(blank(lambda v: f'{v:.0f}'))
     return shown.to_string()
+
+# %% ../nbs/20_pipeline.ipynb #ed3b95bd
+ADVICE_SHARE = 0.25   # members left out of the vote must have taken this share of the run, or more, for the advice
+
+def focus_advice(summary: dict) -> str:
+    "What to change when the members the ensemble left out of its vote took `ADVICE_SHARE` of the run or more: their time, given to those that voted ('' otherwise)."
+    members, seconds = summary['members'], summary.get('seconds')
+    if summary['ensemble']['method'] == 'stacking' or not seconds: return ''   # a stacked layer uses every member
+    if summary.get('resumed'): return ''   # the members read back took their time before this run's clock started
+    idle, voted = [m for m in members if m['weight'] == 0], [m for m in members if m['weight'] > 0]
+    share = sum(m['seconds'] for m in idle) / seconds
+    if not idle or not voted or share < ADVICE_SHARE: return ''
+    archs = ','.join(dict.fromkeys(m['arch'] for m in voted))
+    names = [m['name'] for m in idle]
+    return (f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} took {share:.0%} of this run's {seconds:.0f} s and "
+            f"{'was' if len(idle) == 1 else 'were'} left out of the vote. To give that time to the members that voted, "
+            f"for more accuracy in the same time: add --archs {archs} --time-limit {seconds:.0f} to the command.")
 
 # %% ../nbs/20_pipeline.ipynb #b83d1ef1
 def final_fit(source: ImageSource, members: list[Member], ensemble: Ensemble, recipe: Recipe, plans: list[MemberPlan],
@@ -315,6 +332,6 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         write_results(folder, source, members, ensemble, summary)
         folder.finish()
     result = Run(folder.out, recipe, source, members, ensemble, summary)
-    say('\n' + format_table(result.table()))
+    say('\n' + format_table(result.table()) + (f'\n\n{advice}' if (advice := focus_advice(summary)) else ''))
     say(f'\nwrote {folder.out/"summary.json"}, {folder.out/"report.html"}' + (f' and {folder.out/"predictions.csv"}' if source.test_files else ' (no test images: no predictions)'))
     return result
