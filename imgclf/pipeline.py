@@ -150,11 +150,13 @@ def focus_advice(summary: dict) -> str:
     idle, voted = [m for m in members if m['weight'] == 0], [m for m in members if m['weight'] > 0]
     share = sum(m['seconds'] for m in idle) / seconds
     if not idle or not voted or share < ADVICE_SHARE: return ''
-    archs = ','.join(dict.fromkeys(m['arch'] for m in voted))
+    mode = summary.get('recipe', {}).get('members', {}).get('mode', 'finetune')   # the recipe's; a member's own is written 'arch:mode'
+    archs = list(dict.fromkeys(m['arch'] if m.get('mode', mode) == mode else f"{m['arch']}:{m['mode']}" for m in voted))
     names = [m['name'] for m in idle]
     return (f"{', '.join(names[:-1]) + ' and ' if len(names) > 1 else ''}{names[-1]} took {share:.0%} of this run's {seconds:.0f} s and "
             f"{'was' if len(idle) == 1 else 'were'} left out of the vote. To give that time to the members that voted, "
-            f"for more accuracy in the same time: add --archs {archs} --time-limit {seconds:.0f} to the command.")
+            f"for more accuracy in the same time: add --archs {','.join(archs)} --time-limit {seconds:.0f} to the command "
+            f"(from Python: archs={archs}, time_limit={seconds:.0f}).")
 
 # %% ../nbs/20_pipeline.ipynb #b83d1ef1
 def final_fit(source: ImageSource, members: list[Member], ensemble: Ensemble, recipe: Recipe, plans: list[MemberPlan],
@@ -248,10 +250,11 @@ def write_results(folder: RunFolder, source: ImageSource, members: list[Member],
 
 def _finish_summary(summary: dict, recipe: Recipe, source: ImageSource, refits: dict, before: np.ndarray | None,
                     ensemble: Ensemble, reused: list[str], started: float) -> dict:
-    "Add the final fit, what an interrupted run gave, the versions and the time to `summary`."
+    "Add the final fit, what an interrupted run gave, the versions, the time and any advice for the next run to `summary`."
     if recipe.ensemble.final_fit: final_fit_summary(summary, refits, before, source, ensemble.decision_threshold)
     if reused: summary['resumed'] = dict(members_reused=reused, note='members finished before the interruption were read back, not retrained')
     summary['versions'], summary['seconds'] = versions(), round(time.time() - started, 1)
+    if advice := focus_advice(summary): summary['advice'] = advice   # kept with the run, shown in its report
     return summary
 
 # %% ../nbs/20_pipeline.ipynb #ab8458a9
@@ -332,6 +335,6 @@ def run(recipe: Recipe | None = None,           # default: `Recipe()`, its stage
         write_results(folder, source, members, ensemble, summary)
         folder.finish()
     result = Run(folder.out, recipe, source, members, ensemble, summary)
-    say('\n' + format_table(result.table()) + (f'\n\n{advice}' if (advice := focus_advice(summary)) else ''))
+    say('\n' + format_table(result.table()) + (f'\n\n{summary["advice"]}' if summary.get('advice') else ''))
     say(f'\nwrote {folder.out/"summary.json"}, {folder.out/"report.html"}' + (f' and {folder.out/"predictions.csv"}' if source.test_files else ' (no test images: no predictions)'))
     return result

@@ -10,7 +10,7 @@ import html
 import json
 
 # %% auto #0
-__all__ = ['figure_html', 'members_table', 'ensemble_note', 'report_html', 'model_card']
+__all__ = ['figure_html', 'members_table', 'ensemble_note', 'advice_note', 'report_html', 'model_card']
 
 # %% ../nbs/16_report.ipynb #ba78e42c
 _STYLE = '''body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -67,12 +67,16 @@ def ensemble_note(summary: dict) -> str:
     return f'<p class="muted">{text}.</p>'
 
 # %% ../nbs/16_report.ipynb #479dfbef
+def advice_note(summary: dict) -> str:
+    "The run's advice for the next run (`summary['advice']`, from `imgclf.pipeline.focus_advice`) as a paragraph; '' when it has none."
+    return f'<p><strong>Next run:</strong> {html.escape(summary["advice"])}</p>' if summary.get('advice') else ''
+
 def _overview(summary: dict, figures: dict, metrics: dict | None, title: str) -> list[str]:
     data = summary['data']
     return [f'<h1>imgclf run: {html.escape(data.get("name") or title)}</h1>',
             f'<p class="muted">{len(data["classes"])} classes; {data["train"]} train, {data["valid"]} valid, {data["test"]} test images'
             f'{" (labelled)" if data["test_labelled"] else ""}; {len(data["unreadable"])} unusable files left out.</p>',
-            '<h2>Members and ensemble</h2>', members_table(summary, metrics), ensemble_note(summary),
+            '<h2>Members and ensemble</h2>', members_table(summary, metrics), ensemble_note(summary), advice_note(summary),
             figure_html(figures, 'comparison.png', 'Validation (and test) accuracy of every member and of the ensemble, with the ensemble weights.'),
             '<h2>Confusion matrices</h2><div class="grid">',
             figure_html(figures, 'confusion_ensemble.png', 'Ensemble, validation set, counts: rows are the true classes.'),
